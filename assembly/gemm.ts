@@ -1,0 +1,211 @@
+// Packed SGEMM: C[M×N] (+)= A[M×K] · B[K×N], every operand addressed by (row, column) strides in elements,
+// so transposed operands cost nothing but a different packing walk.
+//
+// Goto/BLIS structure: for each NC-wide column block of B and KC-deep slice of K, B is packed into
+// NR-wide panels (k-major); for each MC-high row block of A, A is packed into MR-high panels (k-major);
+// the MR×NR micro-kernel then runs over the packed panels with its tile of C in registers.
+// The SIMD micro-kernel holds 6×8 outputs in 12 f32x4 accumulators (enough independent chains to keep
+// the FMA/add pipes full; 14+ spill on x86-64's 16 xmm registers), broadcasting A and loading B.
+import { madd, at, sumf, fillf } from './vec';
+
+export const MR: i32 = 6;
+export const NR: i32 = 8;
+export const KC: i32 = 256;
+export const MC: i32 = 72;   // multiple of MR
+export const NC: i32 = 512;  // multiple of NR
+
+/** Bytes of scratch sgemm needs: packed A block, packed B block and one MR×NR edge tile. */
+export function sgemm_scratch_bytes(): i32 {
+  return (MC * KC + KC * NC + MR * NR) * 4;
+}
+
+/** Packs rows [i0, i0+mc) × k [k0, k0+kc) of A into MR-row panels, zero-padding rows past mc. */
+function packA(A: usize, rsA: i32, csA: i32, i0: i32, mc: i32, k0: i32, kc: i32, pa: usize): void {
+  for (let ip = 0; ip < mc; ip += MR) {
+    const rows = min(MR, mc - ip);
+    const panel = pa + (<usize>(ip * kc) << 2);
+    for (let r = 0; r < MR; r++) {
+      const dst = panel + (<usize>r << 2);
+      if (r < rows) {
+        const src = A + (<usize>((i0 + ip + r) * rsA + k0 * csA) << 2);
+        for (let k = 0; k < kc; k++) store<f32>(dst + (<usize>(k * MR) << 2), load<f32>(src + (<usize>(k * csA) << 2)));
+      } else {
+        for (let k = 0; k < kc; k++) store<f32>(dst + (<usize>(k * MR) << 2), 0);
+      }
+    }
+  }
+}
+
+/** Packs k [k0, k0+kc) × columns [j0, j0+nc) of B into NR-column panels, zero-padding columns past nc. */
+function packB(B: usize, rsB: i32, csB: i32, k0: i32, kc: i32, j0: i32, nc: i32, pb: usize): void {
+  for (let jp = 0; jp < nc; jp += NR) {
+    const cols = min(NR, nc - jp);
+    const panel = pb + (<usize>(jp * kc) << 2);
+    const src = B + (<usize>(k0 * rsB + (j0 + jp) * csB) << 2);
+    if (ASC_FEATURE_SIMD) {
+      if (csB == 1 && cols == NR) {
+        for (let k = 0; k < kc; k++) {
+          const s = src + (<usize>(k * rsB) << 2);
+          const d = panel + (<usize>(k * NR) << 2);
+          v128.store(d, v128.load(s));
+          v128.store(d, v128.load(s, 16), 16);
+        }
+        continue;
+      }
+    }
+    for (let k = 0; k < kc; k++) {
+      const s = src + (<usize>(k * rsB) << 2);
+      const d = panel + (<usize>(k * NR) << 2);
+      let c = 0;
+      for (; c < cols; c++) store<f32>(d + (<usize>c << 2), load<f32>(s + (<usize>(c * csB) << 2)));
+      for (; c < NR; c++) store<f32>(d + (<usize>c << 2), 0);
+    }
+  }
+}
+
+/** Writes (or adds) the first mr×nr entries of an MR×NR tile held at `tile` into C. */
+function storeTile(tile: usize, C: usize, ldc: i32, mr: i32, nr: i32, accumulate: bool): void {
+  for (let r = 0; r < mr; r++) {
+    const crow = C + (<usize>(r * ldc) << 2);
+    const trow = tile + (<usize>(r * NR) << 2);
+    for (let c = 0; c < nr; c++) {
+      let v = load<f32>(trow + (<usize>c << 2));
+      if (accumulate) v += load<f32>(crow + (<usize>c << 2));
+      store<f32>(crow + (<usize>c << 2), v);
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function storeRow(p: usize, lo: v128, hi: v128, accumulate: bool): void {
+  if (accumulate) {
+    lo = f32x4.add(lo, v128.load(p));
+    hi = f32x4.add(hi, v128.load(p, 16));
+  }
+  v128.store(p, lo);
+  v128.store(p, hi, 16);
+}
+
+/** 6×8 micro-kernel, f32x4: C tile (+)= Σ_k A_panel[k][0..6) ⊗ B_panel[k][0..8). */
+function kernel6x8Simd(kc: i32, pa: usize, pb: usize, C: usize, ldc: i32, mr: i32, nr: i32, accumulate: bool, tile: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let a = v128.load32_splat(pa);
+    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
+    a = v128.load32_splat(pa, 4);
+    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
+    a = v128.load32_splat(pa, 8);
+    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
+    a = v128.load32_splat(pa, 12);
+    c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
+    a = v128.load32_splat(pa, 16);
+    c40 = madd(a, b0, c40); c41 = madd(a, b1, c41);
+    a = v128.load32_splat(pa, 20);
+    c50 = madd(a, b0, c50); c51 = madd(a, b1, c51);
+    pa += MR << 2;
+    pb += NR << 2;
+  }
+  if (mr == MR && nr == NR) {
+    const row = <usize>ldc << 2;
+    storeRow(C, c00, c01, accumulate);
+    storeRow(C + row, c10, c11, accumulate);
+    storeRow(C + 2 * row, c20, c21, accumulate);
+    storeRow(C + 3 * row, c30, c31, accumulate);
+    storeRow(C + 4 * row, c40, c41, accumulate);
+    storeRow(C + 5 * row, c50, c51, accumulate);
+    return;
+  }
+  v128.store(tile, c00); v128.store(tile, c01, 16);
+  v128.store(tile, c10, 32); v128.store(tile, c11, 48);
+  v128.store(tile, c20, 64); v128.store(tile, c21, 80);
+  v128.store(tile, c30, 96); v128.store(tile, c31, 112);
+  v128.store(tile, c40, 128); v128.store(tile, c41, 144);
+  v128.store(tile, c50, 160); v128.store(tile, c51, 176);
+  storeTile(tile, C, ldc, mr, nr, accumulate);
+}
+
+/** 6×8 micro-kernel, scalar: the tile accumulates in memory (the scalar build's reference speed). */
+function kernel6x8Scalar(kc: i32, pa: usize, pb: usize, C: usize, ldc: i32, mr: i32, nr: i32, accumulate: bool, tile: usize): void {
+  memory.fill(tile, 0, <usize>(MR * NR) << 2);
+  for (let k = 0; k < kc; k++) {
+    for (let r = 0; r < MR; r++) {
+      const a = load<f32>(pa + (<usize>r << 2));
+      const trow = tile + (<usize>(r * NR) << 2);
+      for (let c = 0; c < NR; c++) {
+        const t = trow + (<usize>c << 2);
+        store<f32>(t, load<f32>(t) + a * load<f32>(pb + (<usize>c << 2)));
+      }
+    }
+    pa += MR << 2;
+    pb += NR << 2;
+  }
+  storeTile(tile, C, ldc, mr, nr, accumulate);
+}
+
+/**
+ * C[i, j] = (accumulate ? C[i, j] : 0) + Σ_k A[i, k]·B[k, j], with A[i, k] at A + 4·(i·rsA + k·csA),
+ * B[k, j] at B + 4·(k·rsB + j·csB), C[i, j] at C + 4·(i·ldc + j). Needs sgemm_scratch_bytes() of scratch.
+ */
+export function sgemm(M: i32, N: i32, K: i32,
+                      A: usize, rsA: i32, csA: i32,
+                      B: usize, rsB: i32, csB: i32,
+                      C: usize, ldc: i32, accumulate: i32, scratch: usize): void {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    if (!accumulate) for (let i = 0; i < M; i++) memory.fill(C + (<usize>(i * ldc) << 2), 0, <usize>N << 2);
+    return;
+  }
+  const pa = scratch;
+  const pb = pa + (<usize>(MC * KC) << 2);
+  const tile = pb + (<usize>(KC * NC) << 2);
+  for (let j0 = 0; j0 < N; j0 += NC) {
+    const nc = min(NC, N - j0);
+    for (let k0 = 0; k0 < K; k0 += KC) {
+      const kc = min(KC, K - k0);
+      const acc = accumulate != 0 || k0 > 0;
+      packB(B, rsB, csB, k0, kc, j0, nc, pb);
+      for (let i0 = 0; i0 < M; i0 += MC) {
+        const mc = min(MC, M - i0);
+        packA(A, rsA, csA, i0, mc, k0, kc, pa);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const nr = min(NR, nc - jr);
+          const pbp = pb + (<usize>(jr * kc) << 2);
+          for (let ir = 0; ir < mc; ir += MR) {
+            const mr = min(MR, mc - ir);
+            const cp = C + (<usize>((i0 + ir) * ldc + j0 + jr) << 2);
+            const pap = pa + (<usize>(ir * kc) << 2);
+            if (ASC_FEATURE_SIMD) kernel6x8Simd(kc, pap, pbp, cp, ldc, mr, nr, acc, tile);
+            else kernel6x8Scalar(kc, pap, pbp, cp, ldc, mr, nr, acc, tile);
+          }
+        }
+      }
+    }
+  }
+}
+
+/** out[c] = Σ_{n, s} x[n, c, s] over x laid out [N, C, S] (a bias gradient). */
+export function channel_sum(x: usize, N: i32, C: i32, S: i32, out: usize): void {
+  for (let c = 0; c < C; c++) {
+    let total: f64 = 0;
+    for (let n = 0; n < N; n++) {
+      total += <f64>sumf(x + (<usize>((n * C + c) * S) << 2), S);
+    }
+    store<f32>(at(out, c), <f32>total);
+  }
+}
+
+/** y[n, c, s] = b[c] for y laid out [N, C, S] (bias broadcast before an accumulating GEMM). */
+export function fill_channels(y: usize, b: usize, N: i32, C: i32, S: i32): void {
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      fillf(y + (<usize>((n * C + c) * S) << 2), S, load<f32>(at(b, c)));
+    }
+  }
+}

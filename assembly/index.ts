@@ -1,0 +1,16 @@
+// The exported kernel table. Every kernel takes byte offsets into the imported memory and sizes; none
+// allocates: scratch comes from the caller (TypeScript owns the memory).
+export { sgemm, sgemm_scratch_bytes, channel_sum, fill_channels } from './gemm';
+export { conv2d_forward, conv2d_backward_data, conv2d_backward_filter, conv2d_scratch_bytes } from './conv';
+export { maxpool2d_forward, maxpool2d_backward, avgpool2d_forward, avgpool2d_backward,
+         global_avgpool_forward, global_avgpool_backward } from './pool';
+export { batchnorm_stats, batchnorm_eval_stats, batchnorm_forward, batchnorm_backward, rownorm_forward, rownorm_backward } from './norm';
+export { relu_forward, relu_backward, leaky_relu_forward, leaky_relu_backward, sigmoid_forward,
+         sigmoid_backward, tanh_forward, tanh_backward } from './activation';
+export { softmax_xent } from './loss';
+export { sgd_step, adam_step } from './optim';
+
+/** First byte the TypeScript allocator may hand out (the module keeps no static data above it). */
+export function heap_base(): usize {
+  return __heap_base;
+}

@@ -1,0 +1,143 @@
+// Pooling over NCHW planes (P = N·C planes of H×W), forward and backward side by side.
+// Window of output (oh, ow): rows oh·SH − PH + kh·DH, columns ow·SW − PW + kw·DW.
+import { at, sumf, fillf } from './vec';
+
+/**
+ * Max pooling: y[p, oh, ow] = max over the window (padding counts as −inf), idx = h·W + w of the first
+ * maximum in row-major window order; NaN propagates, the last NaN's index wins (PyTorch's
+ * `val > max || isnan(val)`); a window of −inf points at its first in-range element.
+ */
+export function maxpool2d_forward(x: usize, y: usize, idx: usize, P: i32, H: i32, W: i32,
+                                  KH: i32, KW: i32, SH: i32, SW: i32, PH: i32, PW: i32, DH: i32, DW: i32,
+                                  OH: i32, OW: i32): void {
+  for (let p = 0; p < P; p++) {
+    const xp = x + (<usize>(p * H * W) << 2);
+    const yp = y + (<usize>(p * OH * OW) << 2);
+    const ip = idx + (<usize>(p * OH * OW) << 2);
+    for (let oh = 0; oh < OH; oh++) {
+      const h0 = oh * SH - PH;
+      for (let ow = 0; ow < OW; ow++) {
+        const w0 = ow * SW - PW;
+        let best: f32 = -Infinity;
+        let bestIdx: i32 = -1;
+        for (let kh = 0; kh < KH; kh++) {
+          const h = h0 + kh * DH;
+          if (h < 0 || h >= H) continue;
+          const row = xp + (<usize>(h * W) << 2);
+          for (let kw = 0; kw < KW; kw++) {
+            const w = w0 + kw * DW;
+            if (w < 0 || w >= W) continue;
+            const v = load<f32>(at(row, w));
+            if (v > best || isNaN(v) || bestIdx < 0) {
+              best = v;
+              bestIdx = h * W + w;
+            }
+          }
+        }
+        store<f32>(at(yp, oh * OW + ow), best);
+        store<i32>(at(ip, oh * OW + ow), bestIdx);
+      }
+    }
+  }
+}
+
+/** dx[p, idx] += dy[p, o] for every output o (dx is zeroed first). Returns how many indices were outside [0, HW) (skipped). */
+export function maxpool2d_backward(dy: usize, idx: usize, dx: usize, P: i32, HW: i32, OHW: i32): i32 {
+  memory.fill(dx, 0, <usize>(P * HW) << 2);
+  let bad = 0;
+  for (let p = 0; p < P; p++) {
+    const dyp = dy + (<usize>(p * OHW) << 2);
+    const ip = idx + (<usize>(p * OHW) << 2);
+    const dxp = dx + (<usize>(p * HW) << 2);
+    for (let o = 0; o < OHW; o++) {
+      const i = load<i32>(at(ip, o));
+      if (<u32>i >= <u32>HW) { bad++; continue; }
+      const d = at(dxp, i);
+      store<f32>(d, load<f32>(d) + load<f32>(at(dyp, o)));
+    }
+  }
+  return bad;
+}
+
+/**
+ * The divisor of average-pool output (oh, ow), PyTorch's rule: the window clipped to the padded input
+ * (countIncludePad) or to the input itself; divisorOverride > 0 replaces it. Returns 0 for an empty window.
+ */
+// @ts-ignore: decorator
+@inline function avgDivisor(h0: i32, w0: i32, H: i32, W: i32, KH: i32, KW: i32, PH: i32, PW: i32,
+                            countIncludePad: i32, divisorOverride: i32): i32 {
+  const h1p = min(h0 + KH, H + PH), w1p = min(w0 + KW, W + PW);
+  const padded = (h1p - h0) * (w1p - w0);
+  const hs = max(h0, 0), ws = max(w0, 0), he = min(h1p, H), we = min(w1p, W);
+  if (hs >= he || ws >= we) return 0;
+  if (divisorOverride > 0) return divisorOverride;
+  return countIncludePad ? padded : (he - hs) * (we - ws);
+}
+
+/** Average pooling: y = Σ window / divisor (see avgDivisor); an empty window gives 0. */
+export function avgpool2d_forward(x: usize, y: usize, P: i32, H: i32, W: i32,
+                                  KH: i32, KW: i32, SH: i32, SW: i32, PH: i32, PW: i32, OH: i32, OW: i32,
+                                  countIncludePad: i32, divisorOverride: i32): void {
+  for (let p = 0; p < P; p++) {
+    const xp = x + (<usize>(p * H * W) << 2);
+    const yp = y + (<usize>(p * OH * OW) << 2);
+    for (let oh = 0; oh < OH; oh++) {
+      const h0 = oh * SH - PH;
+      const hs = max(h0, 0), he = min(h0 + KH, H);
+      for (let ow = 0; ow < OW; ow++) {
+        const w0 = ow * SW - PW;
+        const div = avgDivisor(h0, w0, H, W, KH, KW, PH, PW, countIncludePad, divisorOverride);
+        let s: f32 = 0;
+        if (div != 0) {
+          const ws = max(w0, 0), we = min(w0 + KW, W);
+          for (let h = hs; h < he; h++) {
+            const row = xp + (<usize>(h * W) << 2);
+            for (let w = ws; w < we; w++) s += load<f32>(at(row, w));
+          }
+          s /= <f32>div;
+        }
+        store<f32>(at(yp, oh * OW + ow), s);
+      }
+    }
+  }
+}
+
+/** Adjoint of avgpool2d_forward: each dy / divisor is added to every input position of its window. */
+export function avgpool2d_backward(dy: usize, dx: usize, P: i32, H: i32, W: i32,
+                                   KH: i32, KW: i32, SH: i32, SW: i32, PH: i32, PW: i32, OH: i32, OW: i32,
+                                   countIncludePad: i32, divisorOverride: i32): void {
+  memory.fill(dx, 0, <usize>(P * H * W) << 2);
+  for (let p = 0; p < P; p++) {
+    const dxp = dx + (<usize>(p * H * W) << 2);
+    const dyp = dy + (<usize>(p * OH * OW) << 2);
+    for (let oh = 0; oh < OH; oh++) {
+      const h0 = oh * SH - PH;
+      const hs = max(h0, 0), he = min(h0 + KH, H);
+      for (let ow = 0; ow < OW; ow++) {
+        const w0 = ow * SW - PW;
+        const div = avgDivisor(h0, w0, H, W, KH, KW, PH, PW, countIncludePad, divisorOverride);
+        if (div == 0) continue;
+        const g = load<f32>(at(dyp, oh * OW + ow)) / <f32>div;
+        const ws = max(w0, 0), we = min(w0 + KW, W);
+        for (let h = hs; h < he; h++) {
+          const row = dxp + (<usize>(h * W) << 2);
+          for (let w = ws; w < we; w++) store<f32>(at(row, w), load<f32>(at(row, w)) + g);
+        }
+      }
+    }
+  }
+}
+
+/** y[p] = mean of plane p (global average pooling, HW = H·W). */
+export function global_avgpool_forward(x: usize, y: usize, P: i32, HW: i32): void {
+  for (let p = 0; p < P; p++) {
+    store<f32>(at(y, p), sumf(x + (<usize>(p * HW) << 2), HW) / <f32>HW);
+  }
+}
+
+/** dx[p, :] = dy[p] / HW. */
+export function global_avgpool_backward(dy: usize, dx: usize, P: i32, HW: i32): void {
+  for (let p = 0; p < P; p++) {
+    fillf(dx + (<usize>(p * HW) << 2), HW, load<f32>(at(dy, p)) / <f32>HW);
+  }
+}

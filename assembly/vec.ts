@@ -1,0 +1,76 @@
+// Small f32x4 helpers shared by the kernels. Every kernel has the same shape: a v128 loop guarded by
+// `if (ASC_FEATURE_SIMD)` (compiled out of the scalar build), then a scalar loop that finishes the tail, so
+// the scalar build runs the same code path with the vector part removed.
+
+/** a·b + c: one fused multiply-add in the relaxed-SIMD build, mul then add otherwise. */
+// @ts-ignore: decorator
+@inline export function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
+/** Sum of the four lanes. */
+// @ts-ignore: decorator
+@inline export function hsum(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+/** Largest of the four lanes. */
+// @ts-ignore: decorator
+@inline export function hmax(v: v128): f32 {
+  return max(max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
+}
+
+/**
+ * e^x for four lanes (Cephes expf: x = n·ln2 + r with |r| ≤ ln2/2, e^r by a degree-6 polynomial, 2^n built in
+ * the exponent bits). Relative error ≈ 2e-7 over the clamped range [-87.3, 88.37]; beyond it the result
+ * saturates at ~1e-38 / ~2.4e38 instead of 0 / Inf.
+ */
+// @ts-ignore: decorator
+@inline export function exp4(x: v128): v128 {
+  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.3)), f32x4.splat(88.37));
+  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
+  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = madd(p, r, f32x4.splat(1.3981999507e-3));
+  p = madd(p, r, f32x4.splat(8.3334519073e-3));
+  p = madd(p, r, f32x4.splat(4.1665795894e-2));
+  p = madd(p, r, f32x4.splat(1.6666665459e-1));
+  p = madd(p, r, f32x4.splat(5.0000001201e-1));
+  p = madd(p, f32x4.mul(r, r), f32x4.add(r, f32x4.splat(1)));
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return f32x4.mul(p, scale);
+}
+
+/** Byte address of element i of a float32/int32 array at p. */
+// @ts-ignore: decorator
+@inline export function at(p: usize, i: i32): usize {
+  return p + (<usize>i << 2);
+}
+
+/** Σ p[0..n) in f32, eight lanes of partial sums in the SIMD build. */
+export function sumf(p: usize, n: i32): f32 {
+  let s: f32 = 0;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+    for (; i + 8 <= n; i += 8) {
+      a0 = f32x4.add(a0, v128.load(at(p, i)));
+      a1 = f32x4.add(a1, v128.load(at(p, i), 16));
+    }
+    s = hsum(f32x4.add(a0, a1));
+  }
+  for (; i < n; i++) s += load<f32>(at(p, i));
+  return s;
+}
+
+/** p[0..n) = v. */
+export function fillf(p: usize, n: i32, v: f32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vv = f32x4.splat(v);
+    for (; i + 4 <= n; i += 4) v128.store(at(p, i), vv);
+  }
+  for (; i < n; i++) store<f32>(at(p, i), v);
+}

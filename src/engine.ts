@@ -1,0 +1,169 @@
+// The engine: one wasm instance on one linear memory, the allocator over it, tensors and the ops.
+import { Allocator } from './memory/allocator.js';
+import { Tensor, type DType } from './tensor.js';
+import type { Kernels } from './runtime/kernels.js';
+import type { Backend } from './runtime/load.js';
+import { makeOps, type Ops } from './ops/index.js';
+import { checkShape } from './ops/check.js';
+
+export interface MemoryInfo {
+  /** Live tensors. */
+  tensors: number;
+  /** Bytes of data held by live tensors. */
+  bytes: number;
+  /** Bytes of kernel scratch kept for reuse (im2col panels, packed GEMM blocks). */
+  scratchBytes: number;
+  /** Size of the wasm linear memory. */
+  heapBytes: number;
+}
+
+type TidyResult = Tensor | readonly TidyResult[] | { readonly [k: string]: TidyResult } | number | string | boolean | null | undefined | void;
+
+export class Engine {
+  readonly ops: Ops;
+  private readonly allocator: Allocator;
+  private readonly live = new Set<Tensor>();
+  private liveBytes = 0;
+  private readonly scopes: Set<Tensor>[] = [];
+  private scratchOffset = 0;
+  private scratchSize = 0;
+  private disposedEngine = false;
+
+  /** @internal Use init(). */
+  constructor(
+    readonly kernels: Kernels,
+    readonly wasmMemory: WebAssembly.Memory,
+    readonly backend: Backend,
+    readonly threads: number,
+    maxMemoryBytes: number,
+  ) {
+    this.allocator = new Allocator(wasmMemory, kernels.heap_base(), maxMemoryBytes);
+    this.ops = makeOps(this);
+  }
+
+  /** A new tensor holding a copy of `data` (float32 by default). */
+  tensor(data: ArrayLike<number>, shape: readonly number[], dtype: DType = 'float32'): Tensor {
+    this.assertAlive();
+    if (dtype !== 'float32' && dtype !== 'int32') throw new Error(`tensor: dtype must be 'float32' or 'int32', got '${dtype}'`);
+    if (data == null || typeof (data as ArrayLike<number>).length !== 'number') {
+      throw new Error(`tensor: data must be an array-like of numbers, got ${data === null ? 'null' : typeof data}`);
+    }
+    checkShape('tensor', 'shape', shape);
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (data.length !== size) {
+      throw new Error(`tensor: data has ${data.length} elements, expected ${size} for shape [${shape.join(', ')}]`);
+    }
+    const t = this.empty(shape, dtype, 'tensor');
+    t.view().set(data);
+    return t;
+  }
+
+  /** A new tensor of zeros. */
+  zeros(shape: readonly number[], dtype: DType = 'float32'): Tensor {
+    this.assertAlive();
+    checkShape('zeros', 'shape', shape);
+    const t = this.empty(shape, dtype, 'zeros');
+    t.view().fill(0);
+    return t;
+  }
+
+  /** Live tensors and bytes (tests check they return to a baseline), scratch and heap size. */
+  memory(): MemoryInfo {
+    return { tensors: this.live.size, bytes: this.liveBytes, scratchBytes: this.scratchSize, heapBytes: this.allocator.heapBytes };
+  }
+
+  /**
+   * Runs fn and disposes every tensor created inside it except those in its result (a tensor, or arrays /
+   * plain objects of them), which move to the enclosing scope. fn must be synchronous.
+   */
+  tidy<T extends TidyResult>(fn: () => T): T {
+    this.assertAlive();
+    if (typeof fn !== 'function') throw new Error(`tidy: fn must be a function, got ${typeof fn}`);
+    const scope = new Set<Tensor>();
+    this.scopes.push(scope);
+    let result: T;
+    try {
+      result = fn();
+      if (result && typeof (result as { then?: unknown }).then === 'function') {
+        throw new Error('tidy: fn must be synchronous (it returned a Promise)');
+      }
+    } catch (e) {
+      this.scopes.pop();
+      for (const t of scope) t.dispose();
+      throw e;
+    }
+    this.scopes.pop();
+    const kept = new Set<Tensor>();
+    collectTensors(result, kept);
+    for (const t of scope) if (!kept.has(t)) t.dispose();
+    const parent = this.scopes[this.scopes.length - 1];
+    if (parent) for (const t of kept) if (scope.has(t)) parent.add(t);
+    return result;
+  }
+
+  /** Keeps a tensor created inside tidy() alive past the scope's end. */
+  keep<T extends Tensor>(t: T): T {
+    for (const scope of this.scopes) scope.delete(t);
+    return t;
+  }
+
+  /** Frees every tensor and makes the engine unusable. */
+  dispose(): void {
+    for (const t of [...this.live]) t.dispose();
+    this.disposedEngine = true;
+  }
+
+  // ---------------------------------------------------------------------------------------- internal
+
+  /** @internal An uninitialised tensor. */
+  empty(shape: readonly number[], dtype: DType, what: string): Tensor {
+    this.assertAlive();
+    const size = shape.reduce((a, b) => a * b, 1);
+    const offset = this.allocator.alloc(size * 4, what);
+    const t = new Tensor(this, offset, [...shape], dtype);
+    this.live.add(t);
+    this.liveBytes += t.nbytes;
+    this.scopes[this.scopes.length - 1]?.add(t);
+    return t;
+  }
+
+  /** @internal Called by Tensor.dispose(). */
+  release(t: Tensor): void {
+    if (!this.live.delete(t)) return;
+    this.liveBytes -= t.nbytes;
+    this.allocator.free(t.offset);
+    for (const scope of this.scopes) scope.delete(t);
+  }
+
+  /** @internal A scratch block of at least `bytes`, reused across calls; its contents are not kept. */
+  scratch(bytes: number, what: string): number {
+    if (bytes <= this.scratchSize) return this.scratchOffset;
+    if (this.scratchSize > 0) this.allocator.free(this.scratchOffset);
+    this.scratchSize = 0;
+    this.scratchOffset = this.allocator.alloc(bytes, `${what} (scratch)`);
+    this.scratchSize = bytes;
+    return this.scratchOffset;
+  }
+
+  /** @internal A float32 view; valid until the next allocation. */
+  f32(offset: number, length: number): Float32Array {
+    return new Float32Array(this.wasmMemory.buffer, offset, length);
+  }
+
+  /** @internal An int32 view; valid until the next allocation. */
+  i32(offset: number, length: number): Int32Array {
+    return new Int32Array(this.wasmMemory.buffer, offset, length);
+  }
+
+  private assertAlive(): void {
+    if (this.disposedEngine) throw new Error('simdnn: this engine was disposed');
+  }
+}
+
+function collectTensors(value: unknown, out: Set<Tensor>): void {
+  if (value instanceof Tensor) out.add(value);
+  else if (Array.isArray(value)) for (const v of value) collectTensors(v, out);
+  else if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    for (const v of Object.values(value)) collectTensors(v, out);
+  }
+}

@@ -1,0 +1,192 @@
+// conv2d / conv1d and their backward passes (PyTorch semantics, NCHW). The kernels run the GEMM
+// formulation of assembly/conv.ts; conv1d is conv2d on [N, C, 1, L].
+import type { Engine } from '../engine.js';
+import type { Tensor } from '../tensor.js';
+import { checkOptional, checkTensor, fail, pair, posInt, nonNegInt, options, shapeStr, show } from './check.js';
+
+export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
+const PADDING_MODES: readonly PaddingMode[] = ['zeros', 'reflect', 'replicate', 'circular'];
+
+export interface Conv2dOptions {
+  stride?: number | [number, number];
+  /** number | [ph, pw] | [top, bottom, left, right] | 'same' | 'valid' */
+  padding?: number | [number, number] | [number, number, number, number] | 'same' | 'valid';
+  dilation?: number | [number, number];
+  groups?: number;
+  paddingMode?: PaddingMode;
+}
+
+export interface Conv1dOptions {
+  stride?: number;
+  /** number | [left, right] | 'same' | 'valid' */
+  padding?: number | [number, number] | 'same' | 'valid';
+  dilation?: number;
+  groups?: number;
+  paddingMode?: PaddingMode;
+}
+
+export interface ConvBackwardFlags {
+  /** Compute db (default true). */
+  bias?: boolean;
+  /** Compute dx (default true; a first layer needs none). */
+  input?: boolean;
+  /** Compute dw (default true; a frozen layer needs none). */
+  weight?: boolean;
+}
+
+export interface ConvGrads {
+  dx?: Tensor;
+  dw?: Tensor;
+  db?: Tensor;
+}
+
+/** Everything the conv kernels need, in 2-D form. */
+interface Geometry {
+  N: number; Cin: number; H: number; W: number; Cout: number; KH: number; KW: number;
+  SH: number; SW: number; PT: number; PB: number; PL: number; PR: number; DH: number; DW: number;
+  OH: number; OW: number; groups: number; mode: number;
+}
+
+function kernelArgs(g: Geometry): number[] {
+  return [g.N, g.Cin, g.H, g.W, g.Cout, g.KH, g.KW, g.SH, g.SW, g.PT, g.PL, g.DH, g.DW, g.OH, g.OW, g.groups, g.mode];
+}
+
+/** 'same' (stride 1): total padding d·(k − 1), the odd pixel at the end (bottom/right), as PyTorch. */
+function samePadding(op: string, k: number, d: number, s: number): [number, number] {
+  if (s !== 1) fail(op, "padding 'same'", 'used with stride 1 (PyTorch rejects strided \'same\')', `stride ${s}`);
+  const total = d * (k - 1);
+  return [Math.floor(total / 2), total - Math.floor(total / 2)];
+}
+
+/** Validates x, w and the options and resolves the geometry (x, w already given as 4-D dims). */
+function resolve(op: string, x: readonly number[], w: readonly number[], stride: [number, number],
+                 dilation: [number, number], pad: [number, number, number, number], groups: number,
+                 paddingMode: unknown, dims: readonly string[]): Geometry {
+  const [N, Cin, H, W] = x;
+  const [Cout, Cg, KH, KW] = w;
+  if (Cin % groups !== 0) fail(op, 'groups', `a divisor of the input channels ${Cin}`, groups);
+  if (Cout % groups !== 0) fail(op, 'groups', `a divisor of the output channels ${Cout} (w.shape[0])`, groups);
+  if (Cg !== Cin / groups) {
+    throw new Error(`${op}: w.shape[1] must be Cin/groups = ${Cin}/${groups} = ${Cin / groups}, got ${Cg} (w shape ${shapeStr(w)})`);
+  }
+  const modeIndex = PADDING_MODES.indexOf(paddingMode as PaddingMode);
+  if (modeIndex < 0) fail(op, 'paddingMode', PADDING_MODES.map((m) => `'${m}'`).join(' | '), paddingMode);
+  const [PT, PB, PL, PR] = pad;
+  if (modeIndex === 1 || modeIndex === 3) {
+    // reflect needs pad < size, circular pad ≤ size (torch.nn.functional.pad).
+    const strict = modeIndex === 1;
+    const sides: [number, number, string][] = [[PT, H, 'top'], [PB, H, 'bottom'], [PL, W, 'left'], [PR, W, 'right']];
+    for (const [p, size, side] of sides) {
+      if (strict ? p >= size : p > size) {
+        fail(op, `padding (${side})`, `${strict ? '<' : '≤'} the input ${side === 'top' || side === 'bottom' ? dims[0] : dims[1]} ${size} for paddingMode '${paddingMode}'`, p);
+      }
+    }
+  }
+  const [SH, SW] = stride, [DH, DW] = dilation;
+  const OH = Math.floor((H + PT + PB - DH * (KH - 1) - 1) / SH) + 1;
+  const OW = Math.floor((W + PL + PR - DW * (KW - 1) - 1) / SW) + 1;
+  if (OH < 1 || OW < 1) {
+    throw new Error(`${op}: output size must be positive: input ${dims.map((d, i) => `${d}=${[H, W][i]}`).join(', ')} with ` +
+      `padding ${show(pad)}, dilated kernel ${DH * (KH - 1) + 1}×${DW * (KW - 1) + 1} and stride ${show(stride)} gives ${OH}×${OW}`);
+  }
+  return { N, Cin, H, W, Cout, KH, KW, SH, SW, PT, PB, PL, PR, DH, DW, OH, OW, groups, mode: modeIndex };
+}
+
+function conv2dGeometry(op: string, x: Tensor, w: Tensor, opts: Conv2dOptions): Geometry {
+  const stride = pair(op, 'stride', opts.stride ?? 1);
+  const dilation = pair(op, 'dilation', opts.dilation ?? 1);
+  const groups = posInt(op, 'groups', opts.groups ?? 1);
+  const [KH, KW] = [w.shape[2], w.shape[3]];
+  const p = opts.padding ?? 0;
+  let pad: [number, number, number, number];
+  if (p === 'valid') pad = [0, 0, 0, 0];
+  else if (p === 'same') pad = [...samePadding(op, KH, dilation[0], stride[0]), ...samePadding(op, KW, dilation[1], stride[1])];
+  else if (Array.isArray(p) && p.length === 4) {
+    pad = p.map((v, i) => nonNegInt(op, `padding[${i}]`, v)) as [number, number, number, number];
+  } else {
+    const [ph, pw] = pair(op, 'padding', p, true);
+    pad = [ph, ph, pw, pw];
+  }
+  return resolve(op, x.shape, w.shape, stride, dilation, pad, groups, opts.paddingMode ?? 'zeros', ['H', 'W']);
+}
+
+function conv1dGeometry(op: string, x: Tensor, w: Tensor, opts: Conv1dOptions): Geometry {
+  const stride = posInt(op, 'stride', opts.stride ?? 1);
+  const dilation = posInt(op, 'dilation', opts.dilation ?? 1);
+  const groups = posInt(op, 'groups', opts.groups ?? 1);
+  const K = w.shape[2];
+  const p = opts.padding ?? 0;
+  let lr: [number, number];
+  if (p === 'valid') lr = [0, 0];
+  else if (p === 'same') lr = samePadding(op, K, dilation, stride);
+  else if (Array.isArray(p) && p.length === 2) lr = [nonNegInt(op, 'padding[0]', p[0]), nonNegInt(op, 'padding[1]', p[1])];
+  else if (typeof p === 'number') lr = [nonNegInt(op, 'padding', p), p];
+  else fail(op, 'padding', "a non-negative integer, [left, right], 'same' or 'valid'", p);
+  const [N, C, L] = x.shape;
+  return resolve(op, [N, C, 1, L], [w.shape[0], w.shape[1], 1, K], [1, stride], [1, dilation], [0, 0, lr[0], lr[1]],
+                 groups, opts.paddingMode ?? 'zeros', ['H', 'L']);
+}
+
+function forward(e: Engine, g: Geometry, x: Tensor, w: Tensor, b: Tensor | null, outShape: number[], op: string): Tensor {
+  const y = e.empty(outShape, 'float32', op);
+  const K = (g.Cin / g.groups) * g.KH * g.KW;
+  const scratch = e.scratch(e.kernels.conv2d_scratch_bytes(K, g.OH * g.OW), op);
+  e.kernels.conv2d_forward(x.offset, w.offset, b ? b.offset : 0, y.offset, ...kernelArgs(g), scratch);
+  return y;
+}
+
+function backward(e: Engine, g: Geometry, dy: Tensor, x: Tensor, w: Tensor, flags: ConvBackwardFlags, op: string): ConvGrads {
+  const K = (g.Cin / g.groups) * g.KH * g.KW;
+  const grads: ConvGrads = {};
+  if (flags.input ?? true) grads.dx = e.empty(x.shape, 'float32', op);
+  if (flags.weight ?? true) grads.dw = e.empty(w.shape, 'float32', op);
+  if (flags.bias ?? true) grads.db = e.empty([g.Cout], 'float32', op);
+  const scratch = e.scratch(e.kernels.conv2d_scratch_bytes(K, g.OH * g.OW), op);
+  if (grads.dx) e.kernels.conv2d_backward_data(dy.offset, w.offset, grads.dx.offset, ...kernelArgs(g), scratch);
+  if (grads.dw) {
+    e.kernels.conv2d_backward_filter(dy.offset, x.offset, grads.dw.offset, grads.db ? grads.db.offset : 0, ...kernelArgs(g), scratch);
+  } else if (grads.db) {
+    e.kernels.channel_sum(dy.offset, g.N, g.Cout, g.OH * g.OW, grads.db.offset);
+  }
+  return grads;
+}
+
+function checkDy(e: Engine, op: string, dy: unknown, shape: number[]): Tensor {
+  return checkTensor(e, op, 'dy', dy, { shape });
+}
+
+export function conv2d(e: Engine, x: Tensor, w: Tensor, b: Tensor | null, opts?: Conv2dOptions): Tensor {
+  const op = 'conv2d';
+  checkTensor(e, op, 'x', x, { rank: 4 });
+  checkTensor(e, op, 'w', w, { rank: 4 });
+  const g = conv2dGeometry(op, x, w, options(op, opts));
+  checkOptional(e, op, 'b', b, { shape: [g.Cout] });
+  return forward(e, g, x, w, b, [g.N, g.Cout, g.OH, g.OW], op);
+}
+
+export function conv2dBackward(e: Engine, dy: Tensor, x: Tensor, w: Tensor, opts?: Conv2dOptions, flags?: ConvBackwardFlags): ConvGrads {
+  const op = 'conv2dBackward';
+  checkTensor(e, op, 'x', x, { rank: 4 });
+  checkTensor(e, op, 'w', w, { rank: 4 });
+  const g = conv2dGeometry(op, x, w, options(op, opts));
+  checkDy(e, op, dy, [g.N, g.Cout, g.OH, g.OW]);
+  return backward(e, g, dy, x, w, options(op, flags), op);
+}
+
+export function conv1d(e: Engine, x: Tensor, w: Tensor, b: Tensor | null, opts?: Conv1dOptions): Tensor {
+  const op = 'conv1d';
+  checkTensor(e, op, 'x', x, { rank: 3 });
+  checkTensor(e, op, 'w', w, { rank: 3 });
+  const g = conv1dGeometry(op, x, w, options(op, opts));
+  checkOptional(e, op, 'b', b, { shape: [g.Cout] });
+  return forward(e, g, x, w, b, [g.N, g.Cout, g.OW], op);
+}
+
+export function conv1dBackward(e: Engine, dy: Tensor, x: Tensor, w: Tensor, opts?: Conv1dOptions, flags?: ConvBackwardFlags): ConvGrads {
+  const op = 'conv1dBackward';
+  checkTensor(e, op, 'x', x, { rank: 3 });
+  checkTensor(e, op, 'w', w, { rank: 3 });
+  const g = conv1dGeometry(op, x, w, options(op, opts));
+  checkDy(e, op, dy, [g.N, g.Cout, g.OW]);
+  return backward(e, g, dy, x, w, options(op, flags), op);
+}

@@ -1,0 +1,45 @@
+// Fully connected layer: y = x·Wᵀ + b over x [..., in], w [out, in] (PyTorch's F.linear), on the SGEMM.
+import type { Engine } from '../engine.js';
+import type { Tensor } from '../tensor.js';
+import { checkOptional, checkTensor, options, shapeStr } from './check.js';
+
+function dims(op: string, x: Tensor, w: Tensor): { rows: number; inF: number; outF: number } {
+  const inF = x.shape[x.rank - 1];
+  if (w.shape[1] !== inF) {
+    throw new Error(`${op}: w.shape[1] must equal the input features x.shape[-1] = ${inF}, got w shape ${shapeStr(w.shape)}`);
+  }
+  return { rows: x.size / inF, inF, outF: w.shape[0] };
+}
+
+export function linear(e: Engine, x: Tensor, w: Tensor, b: Tensor | null): Tensor {
+  const op = 'linear';
+  checkTensor(e, op, 'x', x, { minRank: 1 });
+  checkTensor(e, op, 'w', w, { rank: 2 });
+  const { rows, inF, outF } = dims(op, x, w);
+  checkOptional(e, op, 'b', b, { shape: [outF] });
+  const y = e.empty([...x.shape.slice(0, -1), outF], 'float32', op);
+  const scratch = e.scratch(e.kernels.sgemm_scratch_bytes(), op);
+  if (b) e.kernels.fill_channels(y.offset, b.offset, rows, outF, 1);
+  // y[rows × out] (+)= x[rows × in] · Wᵀ, B[k, j] = w[j, k]: row stride 1, column stride in.
+  e.kernels.sgemm(rows, outF, inF, x.offset, inF, 1, w.offset, 1, inF, y.offset, outF, b ? 1 : 0, scratch);
+  return y;
+}
+
+export function linearBackward(e: Engine, dy: Tensor, x: Tensor, w: Tensor, opts?: { bias?: boolean }):
+    { dx: Tensor; dw: Tensor; db?: Tensor } {
+  const op = 'linearBackward';
+  checkTensor(e, op, 'x', x, { minRank: 1 });
+  checkTensor(e, op, 'w', w, { rank: 2 });
+  const { rows, inF, outF } = dims(op, x, w);
+  checkTensor(e, op, 'dy', dy, { shape: [...x.shape.slice(0, -1), outF] });
+  const bias = options(op, opts).bias ?? true;
+  const dx = e.empty(x.shape, 'float32', op);
+  const dw = e.empty(w.shape, 'float32', op);
+  const db = bias ? e.empty([outF], 'float32', op) : undefined;
+  const scratch = e.scratch(e.kernels.sgemm_scratch_bytes(), op);
+  const k = e.kernels;
+  k.sgemm(rows, inF, outF, dy.offset, outF, 1, w.offset, inF, 1, dx.offset, inF, 0, scratch);   // dx = dy · W
+  k.sgemm(outF, inF, rows, dy.offset, 1, outF, x.offset, inF, 1, dw.offset, inF, 0, scratch);   // dW = dyᵀ · x
+  if (db) k.channel_sum(dy.offset, rows, outF, 1, db.offset);
+  return db ? { dx, dw, db } : { dx, dw };
+}

@@ -1,0 +1,135 @@
+// Max, average and global-average pooling over NCHW, forward and backward (PyTorch semantics).
+import type { Engine } from '../engine.js';
+import type { Tensor } from '../tensor.js';
+import { checkShape, checkTensor, fail, options, pair, posInt, shapeStr } from './check.js';
+
+export interface MaxPool2dOptions {
+  kernel: number | [number, number];
+  stride?: number | [number, number];
+  padding?: number | [number, number];
+  dilation?: number | [number, number];
+  ceilMode?: boolean;
+}
+
+export interface AvgPool2dOptions {
+  kernel: number | [number, number];
+  stride?: number | [number, number];
+  padding?: number | [number, number];
+  ceilMode?: boolean;
+  countIncludePad?: boolean;
+  divisorOverride?: number;
+}
+
+interface PoolGeometry {
+  N: number; C: number; H: number; W: number; KH: number; KW: number; SH: number; SW: number;
+  PH: number; PW: number; DH: number; DW: number; OH: number; OW: number;
+}
+
+/** PyTorch's pooling_output_shape: with ceilMode the last window must start inside the input or left padding. */
+function outputSize(size: number, k: number, pad: number, stride: number, dilation: number, ceil: boolean): number {
+  let out = Math.floor((size + 2 * pad - dilation * (k - 1) - 1 + (ceil ? stride - 1 : 0)) / stride) + 1;
+  if (ceil && (out - 1) * stride >= size + pad) out--;
+  return out;
+}
+
+function geometry(op: string, xShape: readonly number[], opts: Partial<MaxPool2dOptions>, dilated: boolean): PoolGeometry {
+  if (opts.kernel === undefined) fail(op, 'kernel', 'a positive integer or a pair of them', undefined);
+  const [KH, KW] = pair(op, 'kernel', opts.kernel);
+  const [SH, SW] = pair(op, 'stride', opts.stride ?? [KH, KW]);
+  const [PH, PW] = pair(op, 'padding', opts.padding ?? 0, true);
+  const [DH, DW] = dilated ? pair(op, 'dilation', opts.dilation ?? 1) : [1, 1];
+  const ceil = opts.ceilMode ?? false;
+  if (typeof ceil !== 'boolean') fail(op, 'ceilMode', 'a boolean', ceil);
+  if (PH > Math.floor(KH / 2) || PW > Math.floor(KW / 2)) {
+    fail(op, 'padding', `at most half the kernel (≤ [${Math.floor(KH / 2)}, ${Math.floor(KW / 2)}] for kernel [${KH}, ${KW}])`, [PH, PW]);
+  }
+  const [N, C, H, W] = xShape;
+  const OH = outputSize(H, KH, PH, SH, DH, ceil), OW = outputSize(W, KW, PW, SW, DW, ceil);
+  if (OH < 1 || OW < 1) {
+    throw new Error(`${op}: output size must be positive: input ${H}×${W}, kernel ${KH}×${KW}, stride ${SH}×${SW}, ` +
+      `padding ${PH}×${PW}, dilation ${DH}×${DW} gives ${OH}×${OW}`);
+  }
+  return { N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW };
+}
+
+function checkXShape(op: string, xShape: unknown): readonly number[] {
+  checkShape(op, 'xShape', xShape);
+  if (xShape.length !== 4) fail(op, 'xShape', 'a 4-element shape [N, C, H, W]', xShape);
+  return xShape;
+}
+
+export function maxPool2d(e: Engine, x: Tensor, opts: MaxPool2dOptions): { y: Tensor; indices: Tensor } {
+  const op = 'maxPool2d';
+  checkTensor(e, op, 'x', x, { rank: 4 });
+  const g = geometry(op, x.shape, options(op, opts), true);
+  const y = e.empty([g.N, g.C, g.OH, g.OW], 'float32', op);
+  const indices = e.empty([g.N, g.C, g.OH, g.OW], 'int32', op);
+  e.kernels.maxpool2d_forward(x.offset, y.offset, indices.offset, g.N * g.C, g.H, g.W, g.KH, g.KW, g.SH, g.SW,
+                              g.PH, g.PW, g.DH, g.DW, g.OH, g.OW);
+  return { y, indices };
+}
+
+export function maxPool2dBackward(e: Engine, dy: Tensor, indices: Tensor, xShape: readonly number[]): Tensor {
+  const op = 'maxPool2dBackward';
+  const [N, C, H, W] = checkXShape(op, xShape);
+  checkTensor(e, op, 'dy', dy, { rank: 4 });
+  checkTensor(e, op, 'indices', indices, { dtype: 'int32', shape: dy.shape });
+  if (dy.shape[0] !== N || dy.shape[1] !== C) {
+    throw new Error(`${op}: dy must have N, C = ${N}, ${C} of xShape ${shapeStr(xShape)}, got shape ${shapeStr(dy.shape)}`);
+  }
+  const dx = e.empty([N, C, H, W], 'float32', op);
+  const bad = e.kernels.maxpool2d_backward(dy.offset, indices.offset, dx.offset, N * C, H * W, dy.shape[2] * dy.shape[3]);
+  if (bad > 0) {
+    dx.dispose();
+    throw new Error(`${op}: indices must lie in [0, H·W = ${H * W}), got ${bad} outside that range`);
+  }
+  return dx;
+}
+
+function avgArgs(op: string, opts: Partial<AvgPool2dOptions>): [number, number] {
+  const cip = opts.countIncludePad ?? true;
+  if (typeof cip !== 'boolean') fail(op, 'countIncludePad', 'a boolean', cip);
+  const div = opts.divisorOverride == null ? 0 : posInt(op, 'divisorOverride', opts.divisorOverride);
+  return [cip ? 1 : 0, div];
+}
+
+export function avgPool2d(e: Engine, x: Tensor, opts: AvgPool2dOptions): Tensor {
+  const op = 'avgPool2d';
+  checkTensor(e, op, 'x', x, { rank: 4 });
+  const o = options(op, opts);
+  if ('dilation' in o) fail(op, 'options', 'without dilation (average pooling has none)', o);
+  const g = geometry(op, x.shape, o, false);
+  const [cip, div] = avgArgs(op, o);
+  const y = e.empty([g.N, g.C, g.OH, g.OW], 'float32', op);
+  e.kernels.avgpool2d_forward(x.offset, y.offset, g.N * g.C, g.H, g.W, g.KH, g.KW, g.SH, g.SW, g.PH, g.PW, g.OH, g.OW, cip, div);
+  return y;
+}
+
+export function avgPool2dBackward(e: Engine, dy: Tensor, xShape: readonly number[], opts: AvgPool2dOptions): Tensor {
+  const op = 'avgPool2dBackward';
+  const o = options(op, opts);
+  const g = geometry(op, checkXShape(op, xShape), o, false);
+  checkTensor(e, op, 'dy', dy, { shape: [g.N, g.C, g.OH, g.OW] });
+  const [cip, div] = avgArgs(op, o);
+  const dx = e.empty(xShape, 'float32', op);
+  e.kernels.avgpool2d_backward(dy.offset, dx.offset, g.N * g.C, g.H, g.W, g.KH, g.KW, g.SH, g.SW, g.PH, g.PW, g.OH, g.OW, cip, div);
+  return dx;
+}
+
+export function globalAvgPool2d(e: Engine, x: Tensor): Tensor {
+  const op = 'globalAvgPool2d';
+  checkTensor(e, op, 'x', x, { rank: 4 });
+  const [N, C, H, W] = x.shape;
+  const y = e.empty([N, C, 1, 1], 'float32', op);
+  e.kernels.global_avgpool_forward(x.offset, y.offset, N * C, H * W);
+  return y;
+}
+
+export function globalAvgPool2dBackward(e: Engine, dy: Tensor, xShape: readonly number[]): Tensor {
+  const op = 'globalAvgPool2dBackward';
+  const [N, C, H, W] = checkXShape(op, xShape);
+  checkTensor(e, op, 'dy', dy, { shape: [N, C, 1, 1] });
+  const dx = e.empty([N, C, H, W], 'float32', op);
+  e.kernels.global_avgpool_backward(dy.offset, dx.offset, N * C, H * W);
+  return dx;
+}

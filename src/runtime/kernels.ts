@@ -1,0 +1,48 @@
+// The wasm kernel table (assembly/index.ts), typed. Pointers are byte offsets into the engine's memory;
+// 0 stands for "absent" where a kernel takes an optional array.
+type Ptr = number;
+
+export interface Kernels {
+  heap_base(): Ptr;
+  sgemm(M: number, N: number, K: number, A: Ptr, rsA: number, csA: number, B: Ptr, rsB: number, csB: number,
+        C: Ptr, ldc: number, accumulate: number, scratch: Ptr): void;
+  sgemm_scratch_bytes(): number;
+  channel_sum(x: Ptr, N: number, C: number, S: number, out: Ptr): void;
+  fill_channels(y: Ptr, b: Ptr, N: number, C: number, S: number): void;
+  conv2d_scratch_bytes(K: number, P: number): number;
+  conv2d_forward(x: Ptr, w: Ptr, b: Ptr, y: Ptr, ...geometry: number[]): void;
+  conv2d_backward_data(dy: Ptr, w: Ptr, dx: Ptr, ...geometry: number[]): void;
+  conv2d_backward_filter(dy: Ptr, x: Ptr, dw: Ptr, db: Ptr, ...geometry: number[]): void;
+  maxpool2d_forward(x: Ptr, y: Ptr, idx: Ptr, P: number, H: number, W: number, KH: number, KW: number,
+                    SH: number, SW: number, PH: number, PW: number, DH: number, DW: number, OH: number, OW: number): void;
+  maxpool2d_backward(dy: Ptr, idx: Ptr, dx: Ptr, P: number, HW: number, OHW: number): number;
+  avgpool2d_forward(x: Ptr, y: Ptr, P: number, H: number, W: number, KH: number, KW: number, SH: number, SW: number,
+                    PH: number, PW: number, OH: number, OW: number, countIncludePad: number, divisorOverride: number): void;
+  avgpool2d_backward(dy: Ptr, dx: Ptr, P: number, H: number, W: number, KH: number, KW: number, SH: number, SW: number,
+                     PH: number, PW: number, OH: number, OW: number, countIncludePad: number, divisorOverride: number): void;
+  global_avgpool_forward(x: Ptr, y: Ptr, P: number, HW: number): void;
+  global_avgpool_backward(dy: Ptr, dx: Ptr, P: number, HW: number): void;
+  batchnorm_stats(x: Ptr, N: number, C: number, HW: number, eps: number, momentum: number,
+                  mean: Ptr, invStd: Ptr, runMean: Ptr, runVar: Ptr): void;
+  batchnorm_eval_stats(runMean: Ptr, runVar: Ptr, C: number, eps: number, mean: Ptr, invStd: Ptr): void;
+  batchnorm_forward(x: Ptr, y: Ptr, N: number, C: number, HW: number, gamma: Ptr, beta: Ptr, mean: Ptr, invStd: Ptr): void;
+  batchnorm_backward(dy: Ptr, x: Ptr, gamma: Ptr, mean: Ptr, invStd: Ptr, dx: Ptr, dgamma: Ptr, dbeta: Ptr,
+                     N: number, C: number, HW: number, training: number): void;
+  rownorm_forward(x: Ptr, y: Ptr, mean: Ptr, invStd: Ptr, R: number, D: number, eps: number,
+                  gamma: Ptr, beta: Ptr, G: number, CPR: number, S: number): void;
+  rownorm_backward(dy: Ptr, x: Ptr, mean: Ptr, invStd: Ptr, dx: Ptr, dgamma: Ptr, dbeta: Ptr, R: number, D: number,
+                   gamma: Ptr, G: number, CPR: number, S: number): void;
+  relu_forward(x: Ptr, y: Ptr, n: number): void;
+  relu_backward(dy: Ptr, x: Ptr, dx: Ptr, n: number): void;
+  leaky_relu_forward(x: Ptr, y: Ptr, n: number, slope: number): void;
+  leaky_relu_backward(dy: Ptr, x: Ptr, dx: Ptr, n: number, slope: number): void;
+  sigmoid_forward(x: Ptr, y: Ptr, n: number): void;
+  sigmoid_backward(dy: Ptr, y: Ptr, dx: Ptr, n: number): void;
+  tanh_forward(x: Ptr, y: Ptr, n: number): void;
+  tanh_backward(dy: Ptr, y: Ptr, dx: Ptr, n: number): void;
+  softmax_xent(logits: Ptr, labels: Ptr, probs: Ptr, dlogits: Ptr, N: number, K: number): number;
+  sgd_step(p: Ptr, g: Ptr, buf: Ptr, n: number, lr: number, momentum: number, dampening: number,
+           nesterov: number, wd: number, first: number): void;
+  adam_step(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lr: number, beta1: number, beta2: number, eps: number,
+            wd: number, decoupled: number, bc1: number, bc2: number): void;
+}

@@ -1,7 +1,8 @@
 // Softmax cross-entropy with mean reduction over N rows of K logits (labels int32 in [0, K)).
 //   p = softmax(z) computed as e^{z − max z} / Σ e^{z − max z}; loss_i = log Σ e^{z − max} + max − z_label;
 //   d loss / d z = (p − onehot(label)) / N.
-import { at, exp4, hsum, hmax } from './vec';
+// Sums that decide tiny results (Σ p for the loss, 1 − p_label) run in f64.
+import { at, exp4, hmax } from './vec';
 
 /** Writes probs and dlogits; returns Σ_i loss_i (the caller divides by N). */
 export function softmax_xent(logits: usize, labels: usize, probs: usize, dlogits: usize, N: i32, K: i32): f64 {
@@ -17,23 +18,20 @@ export function softmax_xent(logits: usize, labels: usize, probs: usize, dlogits
       m = hmax(mv);
     }
     for (; j < K; j++) m = max(m, load<f32>(at(z, j)));
-    // p = e^{z − m}, s = Σ p
+    // p = e^{z − m}
     j = 0;
-    let s: f32 = 0;
     if (ASC_FEATURE_SIMD) {
       const mv = f32x4.splat(m);
-      let sv = f32x4.splat(0);
-      for (; j + 4 <= K; j += 4) {
-        const e = exp4(f32x4.sub(v128.load(at(z, j)), mv));
-        v128.store(at(p, j), e);
-        sv = f32x4.add(sv, e);
-      }
-      s = hsum(sv);
+      for (; j + 4 <= K; j += 4) v128.store(at(p, j), exp4(f32x4.sub(v128.load(at(z, j)), mv)));
     }
-    for (; j < K; j++) { const e = Mathf.exp(load<f32>(at(z, j)) - m); store<f32>(at(p, j), e); s += e; }
+    for (; j < K; j++) store<f32>(at(p, j), Mathf.exp(load<f32>(at(z, j)) - m));
+    // Σ p in f64: when one logit dominates, Σ = 1 + ε with ε below f32's resolution, and log Σ ≈ ε is the
+    // whole loss.
+    let s64: f64 = 0;
+    for (let k = 0; k < K; k++) s64 += <f64>load<f32>(at(p, k));
     const label = load<i32>(at(labels, r));
-    total += Math.log(<f64>s) + <f64>m - <f64>load<f32>(at(z, label));
-    const inv = <f32>1 / s;
+    total += Math.log(s64) + <f64>m - <f64>load<f32>(at(z, label));
+    const inv = <f32>(1.0 / s64);
     j = 0;
     if (ASC_FEATURE_SIMD) {
       const iv = f32x4.splat(inv), nv = f32x4.splat(invN);
@@ -44,7 +42,10 @@ export function softmax_xent(logits: usize, labels: usize, probs: usize, dlogits
       }
     }
     for (; j < K; j++) { const q = load<f32>(at(p, j)) * inv; store<f32>(at(p, j), q); store<f32>(at(d, j), q * invN); }
-    store<f32>(at(d, label), load<f32>(at(d, label)) - invN);
+    // d[label] = (p_label − 1)/N = −(Σ_{k≠label} p_k)/N, summed without the cancellation of p_label − 1.
+    let others: f64 = 0;
+    for (let k = 0; k < K; k++) if (k != label) others += <f64>load<f32>(at(p, k));
+    store<f32>(at(d, label), <f32>(-others / <f64>N));
   }
   return total;
 }

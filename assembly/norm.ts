@@ -169,16 +169,18 @@ export function rownorm_forward(x: usize, y: usize, mean: usize, invStd: usize, 
       }
       continue;
     }
-    // S = 1 (layer norm): γ and β run along the row with x.
+    // S = 1 (layer norm, or group norm of 1×1 maps): γ and β run along the row with x (CPR = D).
+    const ch0 = <usize>((r % G) * CPR) << 2;
+    const gr = gamma + ch0, br = beta + ch0;
     let j = 0;
     if (ASC_FEATURE_SIMD) {
       const mv = f32x4.splat(m), iv = f32x4.splat(inv);
       for (; j + 4 <= D; j += 4) {
         const xh = f32x4.mul(f32x4.sub(v128.load(at(xr, j)), mv), iv);
-        v128.store(at(yr, j), madd(xh, v128.load(at(gamma, j)), v128.load(at(beta, j))));
+        v128.store(at(yr, j), madd(xh, v128.load(at(gr, j)), v128.load(at(br, j))));
       }
     }
-    for (; j < D; j++) store<f32>(at(yr, j), (load<f32>(at(xr, j)) - m) * inv * load<f32>(at(gamma, j)) + load<f32>(at(beta, j)));
+    for (; j < D; j++) store<f32>(at(yr, j), (load<f32>(at(xr, j)) - m) * inv * load<f32>(at(gr, j)) + load<f32>(at(br, j)));
   }
 }
 
@@ -220,14 +222,16 @@ export function rownorm_backward(dy: usize, x: usize, mean: usize, invStd: usize
       }
       continue;
     }
-    // S = 1 (layer norm with elementwise γ).
+    // S = 1 (layer norm, or group norm of 1×1 maps): γ runs along the row (CPR = D).
+    const ch0 = <usize>((r % G) * CPR) << 2;
+    const gr = gamma + ch0, dgr = dgamma + ch0, dbr = dbeta + ch0;
     let sumG: f32 = 0, sumGXhat: f32 = 0;
     for (let j = 0; j < D; j++) {
-      const d = load<f32>(at(dyr, j)), xh = (load<f32>(at(xr, j)) - m) * inv, g = load<f32>(at(gamma, j));
+      const d = load<f32>(at(dyr, j)), xh = (load<f32>(at(xr, j)) - m) * inv, g = load<f32>(at(gr, j));
       sumG += d * g;
       sumGXhat += d * g * xh;
-      store<f32>(at(dgamma, j), load<f32>(at(dgamma, j)) + d * xh);
-      store<f32>(at(dbeta, j), load<f32>(at(dbeta, j)) + d);
+      store<f32>(at(dgr, j), load<f32>(at(dgr, j)) + d * xh);
+      store<f32>(at(dbr, j), load<f32>(at(dbr, j)) + d);
     }
     const mg = sumG / fD, mgx = sumGXhat / fD;
     let j = 0;
@@ -235,13 +239,13 @@ export function rownorm_backward(dy: usize, x: usize, mean: usize, invStd: usize
       const mv = f32x4.splat(m), iv = f32x4.splat(inv), mgv = f32x4.splat(mg), mgxv = f32x4.splat(mgx);
       for (; j + 4 <= D; j += 4) {
         const xh = f32x4.mul(f32x4.sub(v128.load(at(xr, j)), mv), iv);
-        const g = f32x4.mul(v128.load(at(dyr, j)), v128.load(at(gamma, j)));
+        const g = f32x4.mul(v128.load(at(dyr, j)), v128.load(at(gr, j)));
         v128.store(at(dxr, j), f32x4.mul(iv, f32x4.sub(f32x4.sub(g, mgv), f32x4.mul(xh, mgxv))));
       }
     }
     for (; j < D; j++) {
       const xh = (load<f32>(at(xr, j)) - m) * inv;
-      store<f32>(at(dxr, j), inv * (load<f32>(at(dyr, j)) * load<f32>(at(gamma, j)) - mg - xh * mgx));
+      store<f32>(at(dxr, j), inv * (load<f32>(at(dyr, j)) * load<f32>(at(gr, j)) - mg - xh * mgx));
     }
   }
 }

@@ -1,0 +1,42 @@
+// Runs the whole uvu suite once per wasm build: scalar, SIMD, and relaxed SIMD (Node 20 validates relaxed
+// SIMD only behind --experimental-wasm-relaxed-simd). Prints each run, then one closing line
+// "N passed, M failed" over all builds; exits non-zero if anything failed.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const uvu = join(root, 'node_modules', 'uvu', 'bin.js');
+const pattern = process.argv[2];   // optional: only test files matching this pattern
+const builds = [
+  { backend: 'scalar', flags: [] },
+  { backend: 'simd', flags: [] },
+  { backend: 'relaxed-simd', flags: ['--experimental-wasm-relaxed-simd'] },
+];
+
+let passed = 0, failed = 0, skipped = 0;
+for (const { backend, flags } of builds) {
+  console.log(`\n=== build: ${backend} ===`);
+  const args = [...flags, uvu, 'test', ...(pattern ? [pattern] : []), '-i', 'helpers|reference|run-all|fixtures'];
+  const started = Date.now();
+  const r = spawnSync(process.execPath, args, {
+    cwd: root, encoding: 'utf8', env: { ...process.env, SIMDNN_BACKEND: backend }, maxBuffer: 1 << 28,
+  });
+  process.stdout.write(r.stdout);
+  process.stderr.write(r.stderr);
+  const plain = r.stdout.replace(/\x1b\[[0-9;]*m/g, '');
+  const num = (label) => Number((plain.match(new RegExp(`${label}:\\s+(\\d+)`)) || [])[1] ?? NaN);
+  const total = num('Total'), ok = num('Passed'), skip = num('Skipped');
+  if (!Number.isFinite(total) || !Number.isFinite(ok)) {
+    console.log(`build ${backend}: the uvu run did not report totals (exit ${r.status})`);
+    failed++;
+    continue;
+  }
+  passed += ok;
+  skipped += Number.isFinite(skip) ? skip : 0;
+  failed += total - ok - (Number.isFinite(skip) ? skip : 0);
+  if (r.status !== 0 && total === ok) failed++;   // a crash after the counts still fails the run
+  console.log(`build ${backend}: ${ok}/${total} passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(failed > 0 ? 1 : 0);

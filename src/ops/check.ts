@@ -86,13 +86,10 @@ export function finite(op: string, arg: string, v: unknown, min = -Infinity): nu
 
 /** A scalar or [h, w] pair of positive (or, with allowZero, non-negative) integers. */
 export function pair(op: string, arg: string, v: unknown, allowZero = false): [number, number] {
-  const check = allowZero ? nonNegInt : posInt;
   const what = allowZero ? 'a non-negative integer or a pair of them' : 'a positive integer or a pair of them';
-  if (typeof v === 'number') return [check(op, arg, v), v];
-  if (Array.isArray(v) && v.length === 2) {
-    if (![...v].every((d) => Number.isInteger(d) && (allowZero ? d >= 0 : d > 0))) fail(op, arg, what, v);
-    return [v[0], v[1]];
-  }
+  const ok = (d: unknown) => Number.isInteger(d) && (allowZero ? (d as number) >= 0 : (d as number) > 0);
+  if (ok(v)) return [v as number, v as number];
+  if (Array.isArray(v) && v.length === 2 && v.every(ok)) return [v[0], v[1]];
   return fail(op, arg, what, v);
 }
 

@@ -10,35 +10,93 @@ import { at, sumf, fillf } from './vec';
 export function maxpool2d_forward(x: usize, y: usize, idx: usize, P: i32, H: i32, W: i32,
                                   KH: i32, KW: i32, SH: i32, SW: i32, PH: i32, PW: i32, DH: i32, DW: i32,
                                   OH: i32, OW: i32): void {
+  // Output columns [owLo, owHi) have windows entirely inside the row: the SIMD path takes them four at a time.
+  const owLo = interiorLo(PW, SW, OW), owHi = interiorHi(W, KW, DW, PW, SW, OW, owLo);
   for (let p = 0; p < P; p++) {
     const xp = x + (<usize>(p * H * W) << 2);
     const yp = y + (<usize>(p * OH * OW) << 2);
     const ip = idx + (<usize>(p * OH * OW) << 2);
     for (let oh = 0; oh < OH; oh++) {
       const h0 = oh * SH - PH;
-      for (let ow = 0; ow < OW; ow++) {
-        const w0 = ow * SW - PW;
-        let best: f32 = -Infinity;
-        let bestIdx: i32 = -1;
-        for (let kh = 0; kh < KH; kh++) {
-          const h = h0 + kh * DH;
-          if (h < 0 || h >= H) continue;
-          const row = xp + (<usize>(h * W) << 2);
-          for (let kw = 0; kw < KW; kw++) {
-            const w = w0 + kw * DW;
-            if (w < 0 || w >= W) continue;
-            const v = load<f32>(at(row, w));
-            if (v > best || isNaN(v) || bestIdx < 0) {
-              best = v;
-              bestIdx = h * W + w;
+      let ow = 0;
+      if (ASC_FEATURE_SIMD) {
+        for (; ow < owLo; ow++) maxWindow(xp, yp, ip, H, W, KH, KW, DH, DW, h0, ow * SW - PW, oh * OW + ow);
+        const laneStep = i32x4.mul(i32x4(0, 1, 2, 3), i32x4.splat(SW));
+        for (; ow + 4 <= owHi; ow += 4) {
+          const w0 = ow * SW - PW;
+          let best = f32x4.splat(-Infinity), bestIdx = i32x4.splat(-1);
+          let first = true;
+          for (let kh = 0; kh < KH; kh++) {
+            const h = h0 + kh * DH;
+            if (h < 0 || h >= H) continue;
+            const row = xp + (<usize>(h * W) << 2);
+            for (let kw = 0; kw < KW; kw++) {
+              const w = w0 + kw * DW;
+              const v = gather4(at(row, w), SW);
+              const vi = i32x4.add(i32x4.splat(h * W + w), laneStep);
+              // The first in-range element is taken as is; then v > best || isNaN(v), as the scalar path.
+              const take = first ? i32x4.splat(-1) : v128.or(f32x4.gt(v, best), f32x4.ne(v, v));
+              best = v128.bitselect(v, best, take);
+              bestIdx = v128.bitselect(vi, bestIdx, take);
+              first = false;
             }
           }
+          v128.store(at(yp, oh * OW + ow), best);
+          v128.store(at(ip, oh * OW + ow), bestIdx);
         }
-        store<f32>(at(yp, oh * OW + ow), best);
-        store<i32>(at(ip, oh * OW + ow), bestIdx);
+      }
+      for (; ow < OW; ow++) maxWindow(xp, yp, ip, H, W, KH, KW, DH, DW, h0, ow * SW - PW, oh * OW + ow);
+    }
+  }
+}
+
+/** First output column whose window starts at or after column 0. */
+// @ts-ignore: decorator
+@inline function interiorLo(PW: i32, SW: i32, OW: i32): i32 {
+  return min(OW, (PW + SW - 1) / SW);
+}
+
+/** One past the last output column whose window ends inside the row (≥ lo). */
+// @ts-ignore: decorator
+@inline function interiorHi(W: i32, KW: i32, DW: i32, PW: i32, SW: i32, OW: i32, lo: i32): i32 {
+  const room = W - 1 - (KW - 1) * DW + PW;
+  return room < 0 ? lo : max(lo, min(OW, room / SW + 1));
+}
+
+/** One max-pool window at (h0, w0) written to output position o (the scalar path and the edges). */
+// @ts-ignore: decorator
+@inline function maxWindow(xp: usize, yp: usize, ip: usize, H: i32, W: i32, KH: i32, KW: i32, DH: i32, DW: i32,
+                           h0: i32, w0: i32, o: i32): void {
+  let best: f32 = -Infinity;
+  let bestIdx: i32 = -1;
+  for (let kh = 0; kh < KH; kh++) {
+    const h = h0 + kh * DH;
+    if (h < 0 || h >= H) continue;
+    const row = xp + (<usize>(h * W) << 2);
+    for (let kw = 0; kw < KW; kw++) {
+      const w = w0 + kw * DW;
+      if (w < 0 || w >= W) continue;
+      const v = load<f32>(at(row, w));
+      if (v > best || isNaN(v) || bestIdx < 0) {
+        best = v;
+        bestIdx = h * W + w;
       }
     }
   }
+  store<f32>(at(yp, o), best);
+  store<i32>(at(ip, o), bestIdx);
+}
+
+/** Four floats at p, p + SW, p + 2·SW, p + 3·SW (reads up to 8 floats from p when SW = 2). */
+// @ts-ignore: decorator
+@inline function gather4(p: usize, SW: i32): v128 {
+  if (SW == 1) return v128.load(p);
+  if (SW == 2) return v128.shuffle<f32>(v128.load(p), v128.load(p, 16), 0, 2, 4, 6);
+  const s = <usize>SW << 2;
+  let v = f32x4.splat(load<f32>(p));
+  v = f32x4.replace_lane(v, 1, load<f32>(p + s));
+  v = f32x4.replace_lane(v, 2, load<f32>(p + 2 * s));
+  return f32x4.replace_lane(v, 3, load<f32>(p + 3 * s));
 }
 
 /** dx[p, idx] += dy[p, o] for every output o (dx is zeroed first). Returns how many indices were outside [0, HW) (skipped). */
@@ -78,28 +136,48 @@ export function maxpool2d_backward(dy: usize, idx: usize, dx: usize, P: i32, HW:
 export function avgpool2d_forward(x: usize, y: usize, P: i32, H: i32, W: i32,
                                   KH: i32, KW: i32, SH: i32, SW: i32, PH: i32, PW: i32, OH: i32, OW: i32,
                                   countIncludePad: i32, divisorOverride: i32): void {
+  const owLo = interiorLo(PW, SW, OW), owHi = interiorHi(W, KW, 1, PW, SW, OW, owLo);
   for (let p = 0; p < P; p++) {
     const xp = x + (<usize>(p * H * W) << 2);
     const yp = y + (<usize>(p * OH * OW) << 2);
     for (let oh = 0; oh < OH; oh++) {
       const h0 = oh * SH - PH;
       const hs = max(h0, 0), he = min(h0 + KH, H);
-      for (let ow = 0; ow < OW; ow++) {
-        const w0 = ow * SW - PW;
-        const div = avgDivisor(h0, w0, H, W, KH, KW, PH, PW, countIncludePad, divisorOverride);
-        let s: f32 = 0;
-        if (div != 0) {
-          const ws = max(w0, 0), we = min(w0 + KW, W);
+      let ow = 0;
+      if (ASC_FEATURE_SIMD) {
+        for (; ow < owLo; ow++) avgWindow(xp, yp, H, W, KH, KW, PH, PW, h0, ow * SW - PW, oh * OW + ow, countIncludePad, divisorOverride);
+        // Interior columns: windows lie inside the row, so all four lanes share one divisor.
+        for (; ow + 4 <= owHi; ow += 4) {
+          const w0 = ow * SW - PW;
+          const div = avgDivisor(h0, w0, H, W, KH, KW, PH, PW, countIncludePad, divisorOverride);
+          let s = f32x4.splat(0);
           for (let h = hs; h < he; h++) {
             const row = xp + (<usize>(h * W) << 2);
-            for (let w = ws; w < we; w++) s += load<f32>(at(row, w));
+            for (let kw = 0; kw < KW; kw++) s = f32x4.add(s, gather4(at(row, w0 + kw), SW));
           }
-          s /= <f32>div;
+          v128.store(at(yp, oh * OW + ow), div != 0 ? f32x4.div(s, f32x4.splat(<f32>div)) : f32x4.splat(0));
         }
-        store<f32>(at(yp, oh * OW + ow), s);
       }
+      for (; ow < OW; ow++) avgWindow(xp, yp, H, W, KH, KW, PH, PW, h0, ow * SW - PW, oh * OW + ow, countIncludePad, divisorOverride);
     }
   }
+}
+
+/** One average-pool window at (h0, w0) written to output position o (the scalar path and the edges). */
+// @ts-ignore: decorator
+@inline function avgWindow(xp: usize, yp: usize, H: i32, W: i32, KH: i32, KW: i32, PH: i32, PW: i32,
+                           h0: i32, w0: i32, o: i32, countIncludePad: i32, divisorOverride: i32): void {
+  const div = avgDivisor(h0, w0, H, W, KH, KW, PH, PW, countIncludePad, divisorOverride);
+  let s: f32 = 0;
+  if (div != 0) {
+    const hs = max(h0, 0), he = min(h0 + KH, H), ws = max(w0, 0), we = min(w0 + KW, W);
+    for (let h = hs; h < he; h++) {
+      const row = xp + (<usize>(h * W) << 2);
+      for (let w = ws; w < we; w++) s += load<f32>(at(row, w));
+    }
+    s /= <f32>div;
+  }
+  store<f32>(at(yp, o), s);
 }
 
 /** Adjoint of avgpool2d_forward: each dy / divisor is added to every input position of its window. */

@@ -51,4 +51,24 @@ test('a disposed engine refuses new work', async () => {
   assert.throws(() => nn.tensor([1], [1]), /engine was disposed/);
 });
 
+test('every build, plain and shared-memory, instantiates on its memory and computes', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const relaxed = process.execArgv.includes('--experimental-wasm-relaxed-simd');
+  for (const name of ['scalar', 'simd', 'relaxed-simd']) {
+    if (name === 'relaxed-simd' && !relaxed) continue;
+    for (const shared of [false, true]) {
+      const bytes = await readFile(new URL(`../build/${name}${shared ? '-shared' : ''}.wasm`, import.meta.url));
+      const memory = new WebAssembly.Memory(shared ? { initial: 2, maximum: 32768, shared: true } : { initial: 2 });
+      if (shared) assert.instance(memory.buffer, SharedArrayBuffer);
+      const { instance } = await WebAssembly.instantiate(bytes, { env: { memory } });
+      const k = instance.exports;
+      const base = k.heap_base();
+      const x = new Float32Array(memory.buffer, base, 8);
+      x.set([-2, -1, 0, 1, 2, 3, -4, 5]);
+      k.relu_forward(base, base + 64, 8);
+      assert.equal([...new Float32Array(memory.buffer, base + 64, 8)], [0, 0, 0, 1, 2, 3, 0, 5], `${name}${shared ? '-shared' : ''}`);
+    }
+  }
+});
+
 test.run();

@@ -6,6 +6,8 @@
 
 const PAGE = 65536;
 const ALIGN = 16;
+/** Bytes kept readable past the last block: SIMD kernels may load a vector or two beyond a row's end. */
+const TAIL_SLACK = 64;
 
 /** The size class a request of `bytes` is served from. */
 export function sizeClass(bytes: number): number {
@@ -43,7 +45,7 @@ export class Allocator {
     let offset = list?.pop();
     if (offset === undefined) {
       offset = this.top;
-      this.ensure(offset + size, bytes, what);
+      this.ensure(offset + size + TAIL_SLACK, bytes, what);
       this.top = offset + size;
     }
     this.blockSize.set(offset, size);

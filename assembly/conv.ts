@@ -4,8 +4,11 @@
 //   backward filter: dW_g[Mg × K] += dY_g · col_gᵀ, summed over the batch
 // col is the im2col matrix: col[(c·KH + kh)·KW + kw, oh·OW + ow] = x[c, ih, iw] with
 // ih = oh·SH − PT + kh·DH, iw = ow·SW − PL + kw·DW, and out-of-range (ih, iw) mapped by the padding mode.
-// A 1×1, stride-1, unpadded convolution skips im2col: col is x itself.
+// A 1×1, stride-1, unpadded convolution skips im2col: col is x itself. Depthwise convolution with zero
+// padding runs the direct kernels of depthwise.ts instead.
 import { sgemm, sgemm_scratch_bytes, channel_sum, fill_channels } from './gemm';
+import { validLo, validHi } from './window';
+import { depthwise_forward, depthwise_backward_data, depthwise_backward_filter } from './depthwise';
 
 export const PAD_ZEROS: i32 = 0;
 export const PAD_REFLECT: i32 = 1;
@@ -23,14 +26,6 @@ export const PAD_CIRCULAR: i32 = 3;
   return r < 0 ? r + n : r;
 }
 
-/** First and one-past-last ow whose input column iw = ow·SW + iw0 lies in [0, W), packed as lo | hi << 16. */
-// @ts-ignore: decorator
-@inline function validRange(iw0: i32, SW: i32, W: i32, OW: i32): i32 {
-  const lo = iw0 < 0 ? min(OW, (-iw0 + SW - 1) / SW) : 0;
-  const hi = W - 1 - iw0 < 0 ? 0 : min(OW, (W - 1 - iw0) / SW + 1);
-  return lo | (max(lo, hi) << 16);
-}
-
 /** Builds col [C·KH·KW × OH·OW] from one group's x [C, H, W]. */
 function im2col(x: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, SH: i32, SW: i32,
                 PT: i32, PL: i32, DH: i32, DW: i32, OH: i32, OW: i32, mode: i32, col: usize): void {
@@ -41,8 +36,7 @@ function im2col(x: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, SH: i32, SW:
     for (let kh = 0; kh < KH; kh++) {
       for (let kw = 0; kw < KW; kw++) {
         const iw0 = kw * DW - PL;
-        const range = validRange(iw0, SW, W, OW);
-        const lo = range & 0xffff, hi = range >>> 16;
+        const lo = validLo(iw0, SW, OW), hi = validHi(iw0, SW, W, OW, lo);
         for (let oh = 0; oh < OH; oh++) {
           const dst = row + (<usize>(oh * OW) << 2);
           const ih = mapIndex(oh * SH - PT + kh * DH, H, mode);
@@ -79,8 +73,7 @@ function col2im(col: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, SH: i32, S
     for (let kh = 0; kh < KH; kh++) {
       for (let kw = 0; kw < KW; kw++) {
         const iw0 = kw * DW - PL;
-        const range = validRange(iw0, SW, W, OW);
-        const lo = range & 0xffff, hi = range >>> 16;
+        const lo = validLo(iw0, SW, OW), hi = validHi(iw0, SW, W, OW, lo);
         for (let oh = 0; oh < OH; oh++) {
           const src = row + (<usize>(oh * OW) << 2);
           const ih = mapIndex(oh * SH - PT + kh * DH, H, mode);
@@ -113,6 +106,12 @@ function col2im(col: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, SH: i32, S
   }
 }
 
+/** Depthwise (one input channel per group, zero padding): the direct kernels of depthwise.ts. */
+// @ts-ignore: decorator
+@inline function isDepthwise(Cin: i32, groups: i32, mode: i32): bool {
+  return groups > 1 && groups == Cin && mode == PAD_ZEROS;
+}
+
 // @ts-ignore: decorator
 @inline function isPointwise(KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32, H: i32, W: i32, OH: i32, OW: i32): bool {
   return KH == 1 && KW == 1 && SH == 1 && SW == 1 && PT == 0 && PL == 0 && OH == H && OW == W;
@@ -128,6 +127,10 @@ export function conv2d_forward(x: usize, w: usize, b: usize, y: usize,
                                N: i32, Cin: i32, H: i32, W: i32, Cout: i32, KH: i32, KW: i32,
                                SH: i32, SW: i32, PT: i32, PL: i32, DH: i32, DW: i32, OH: i32, OW: i32,
                                groups: i32, mode: i32, scratch: usize): void {
+  if (isDepthwise(Cin, groups, mode)) {
+    depthwise_forward(x, w, b, y, N, Cin, H, W, Cout / Cin, KH, KW, SH, SW, PT, PL, DH, DW, OH, OW);
+    return;
+  }
   const Cg = Cin / groups, Mg = Cout / groups, K = Cg * KH * KW, P = OH * OW;
   const pointwise = isPointwise(KH, KW, SH, SW, PT, PL, H, W, OH, OW);
   const col = scratch;
@@ -150,6 +153,10 @@ export function conv2d_backward_data(dy: usize, w: usize, dx: usize,
                                      N: i32, Cin: i32, H: i32, W: i32, Cout: i32, KH: i32, KW: i32,
                                      SH: i32, SW: i32, PT: i32, PL: i32, DH: i32, DW: i32, OH: i32, OW: i32,
                                      groups: i32, mode: i32, scratch: usize): void {
+  if (isDepthwise(Cin, groups, mode)) {
+    depthwise_backward_data(dy, w, dx, N, Cin, H, W, Cout / Cin, KH, KW, SH, SW, PT, PL, DH, DW, OH, OW);
+    return;
+  }
   const Cg = Cin / groups, Mg = Cout / groups, K = Cg * KH * KW, P = OH * OW;
   const pointwise = isPointwise(KH, KW, SH, SW, PT, PL, H, W, OH, OW);
   const col = scratch;
@@ -173,6 +180,10 @@ export function conv2d_backward_filter(dy: usize, x: usize, dw: usize, db: usize
                                        N: i32, Cin: i32, H: i32, W: i32, Cout: i32, KH: i32, KW: i32,
                                        SH: i32, SW: i32, PT: i32, PL: i32, DH: i32, DW: i32, OH: i32, OW: i32,
                                        groups: i32, mode: i32, scratch: usize): void {
+  if (isDepthwise(Cin, groups, mode)) {
+    depthwise_backward_filter(dy, x, dw, db, N, Cin, H, W, Cout / Cin, KH, KW, SH, SW, PT, PL, DH, DW, OH, OW);
+    return;
+  }
   const Cg = Cin / groups, Mg = Cout / groups, K = Cg * KH * KW, P = OH * OW;
   const pointwise = isPointwise(KH, KW, SH, SW, PT, PL, H, W, OH, OW);
   const col = scratch;

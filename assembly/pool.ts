@@ -1,6 +1,7 @@
 // Pooling over NCHW planes (P = N·C planes of H×W), forward and backward side by side.
 // Window of output (oh, ow): rows oh·SH − PH + kh·DH, columns ow·SW − PW + kw·DW.
-import { at, sumf, fillf } from './vec';
+import { at, sumf, fillf, gather4 } from './vec';
+import { validLo, validHi } from './window';
 
 /**
  * Max pooling: y[p, oh, ow] = max over the window (padding counts as −inf), idx = h·W + w of the first
@@ -11,7 +12,7 @@ export function maxpool2d_forward(x: usize, y: usize, idx: usize, P: i32, H: i32
                                   KH: i32, KW: i32, SH: i32, SW: i32, PH: i32, PW: i32, DH: i32, DW: i32,
                                   OH: i32, OW: i32): void {
   // Output columns [owLo, owHi) have windows entirely inside the row: the SIMD path takes them four at a time.
-  const owLo = interiorLo(PW, SW, OW), owHi = interiorHi(W, KW, DW, PW, SW, OW, owLo);
+  const owLo = validLo(-PW, SW, OW), owHi = validHi(-PW, SW, W - (KW - 1) * DW, OW, owLo);   // whole window inside
   for (let p = 0; p < P; p++) {
     const xp = x + (<usize>(p * H * W) << 2);
     const yp = y + (<usize>(p * OH * OW) << 2);
@@ -50,19 +51,6 @@ export function maxpool2d_forward(x: usize, y: usize, idx: usize, P: i32, H: i32
   }
 }
 
-/** First output column whose window starts at or after column 0. */
-// @ts-ignore: decorator
-@inline function interiorLo(PW: i32, SW: i32, OW: i32): i32 {
-  return min(OW, (PW + SW - 1) / SW);
-}
-
-/** One past the last output column whose window ends inside the row (≥ lo). */
-// @ts-ignore: decorator
-@inline function interiorHi(W: i32, KW: i32, DW: i32, PW: i32, SW: i32, OW: i32, lo: i32): i32 {
-  const room = W - 1 - (KW - 1) * DW + PW;
-  return room < 0 ? lo : max(lo, min(OW, room / SW + 1));
-}
-
 /** One max-pool window at (h0, w0) written to output position o (the scalar path and the edges). */
 // @ts-ignore: decorator
 @inline function maxWindow(xp: usize, yp: usize, ip: usize, H: i32, W: i32, KH: i32, KW: i32, DH: i32, DW: i32,
@@ -85,18 +73,6 @@ export function maxpool2d_forward(x: usize, y: usize, idx: usize, P: i32, H: i32
   }
   store<f32>(at(yp, o), best);
   store<i32>(at(ip, o), bestIdx);
-}
-
-/** Four floats at p, p + SW, p + 2·SW, p + 3·SW (reads up to 8 floats from p when SW = 2). */
-// @ts-ignore: decorator
-@inline function gather4(p: usize, SW: i32): v128 {
-  if (SW == 1) return v128.load(p);
-  if (SW == 2) return v128.shuffle<f32>(v128.load(p), v128.load(p, 16), 0, 2, 4, 6);
-  const s = <usize>SW << 2;
-  let v = f32x4.splat(load<f32>(p));
-  v = f32x4.replace_lane(v, 1, load<f32>(p + s));
-  v = f32x4.replace_lane(v, 2, load<f32>(p + 2 * s));
-  return f32x4.replace_lane(v, 3, load<f32>(p + 3 * s));
 }
 
 /** dx[p, idx] += dy[p, o] for every output o (dx is zeroed first). Returns how many indices were outside [0, HW) (skipped). */
@@ -136,7 +112,7 @@ export function maxpool2d_backward(dy: usize, idx: usize, dx: usize, P: i32, HW:
 export function avgpool2d_forward(x: usize, y: usize, P: i32, H: i32, W: i32,
                                   KH: i32, KW: i32, SH: i32, SW: i32, PH: i32, PW: i32, OH: i32, OW: i32,
                                   countIncludePad: i32, divisorOverride: i32): void {
-  const owLo = interiorLo(PW, SW, OW), owHi = interiorHi(W, KW, 1, PW, SW, OW, owLo);
+  const owLo = validLo(-PW, SW, OW), owHi = validHi(-PW, SW, W - (KW - 1), OW, owLo);
   for (let p = 0; p < P; p++) {
     const xp = x + (<usize>(p * H * W) << 2);
     const yp = y + (<usize>(p * OH * OW) << 2);

@@ -74,3 +74,15 @@ export function fillf(p: usize, n: i32, v: f32): void {
   }
   for (; i < n; i++) store<f32>(at(p, i), v);
 }
+
+/** Four floats at p, p + S, p + 2·S, p + 3·S (S in elements; reads up to 8 floats from p when S = 2). */
+// @ts-ignore: decorator
+@inline export function gather4(p: usize, S: i32): v128 {
+  if (S == 1) return v128.load(p);
+  if (S == 2) return v128.shuffle<f32>(v128.load(p), v128.load(p, 16), 0, 2, 4, 6);
+  const s = <usize>S << 2;
+  let v = f32x4.splat(load<f32>(p));
+  v = f32x4.replace_lane(v, 1, load<f32>(p + s));
+  v = f32x4.replace_lane(v, 2, load<f32>(p + 2 * s));
+  return f32x4.replace_lane(v, 3, load<f32>(p + 3 * s));
+}

@@ -121,15 +121,38 @@ function groupsAndChannels(rand) {
   return { G: chan(rand), Cg: 1, CoG: pick(rand, [1, 1, 2]) }; // depthwise (channel multiplier 1 or 2)
 }
 
-opTest('conv2d', 300, 101, (rand) => {
+opTest('conv2d', 400, 101, (rand) => {
   let N, G, Cg, CoG, H, W, KH, KW;
   const opts = {};
-  if (rand() < 0.1) { // larger: exercises the GEMM blocking
+  const bucket = rand();
+  if (bucket < 0.08) { // larger layers
     N = ri(rand, 1, 2); G = 1; Cg = ri(rand, 9, 40); CoG = ri(rand, 9, 40);
     H = ri(rand, 6, 18); W = ri(rand, 6, 18);
     KH = KW = pick(rand, [1, 3, 3, 5]);
     opts.padding = pick(rand, [0, 1, 'same']);
     if (opts.padding !== 'same' && rand() < 0.3) opts.stride = 2;
+    if (rand() < 0.3) opts.paddingMode = pick(rand, ['reflect', 'replicate', 'circular']);
+  } else if (bucket < 0.16) { // one GEMM dimension past a cache block (rows > 72, depth > 256 or columns > 512)
+    N = 1; G = rand() < 0.8 ? 1 : 2; KH = KW = pick(rand, [1, 3]);
+    const which = pick(rand, ['M', 'K', 'N', 'all']);
+    Cg = which === 'K' ? ri(rand, 29, 60) : which === 'all' ? ri(rand, 29, 33) : ri(rand, 1, 5);
+    CoG = which === 'M' ? ri(rand, 73, 150) : which === 'all' ? ri(rand, 73, 80) : ri(rand, 1, 7);
+    [H, W] = which === 'N' || which === 'all' ? [ri(rand, 23, 26), ri(rand, 23, 26)] : [ri(rand, 3, 8), ri(rand, 3, 8)];
+    if (which === 'all') KH = KW = 3;
+    opts.padding = pick(rand, [0, 'same', [0, 1, 1, 0]]);
+    if (G > 1) opts.groups = G;
+  } else if (bucket < 0.24) { // depthwise, wider images (its direct kernels' SIMD rows)
+    N = ri(rand, 1, 2); Cg = 1; G = ri(rand, 2, 24); CoG = pick(rand, [1, 2]);
+    H = ri(rand, 4, 20); W = ri(rand, 4, 24);
+    KH = KW = pick(rand, [3, 3, 5]);
+    opts.groups = G;
+    opts.padding = pick(rand, [0, 1, 2, 'same', 'valid']);
+    if (opts.padding !== 'same' && rand() < 0.4) opts.stride = sp(rand, [1, 2]);
+    if (rand() < 0.25) opts.dilation = pick(rand, [1, 2]);
+    if (rand() < 0.2) opts.paddingMode = pick(rand, ['reflect', 'replicate', 'circular']);
+  } else if (bucket < 0.3) { // pointwise 1×1 (straight to GEMM)
+    N = ri(rand, 1, 3); G = 1; Cg = ri(rand, 1, 40); CoG = ri(rand, 1, 40);
+    [H, W] = hw(rand, 16); KH = KW = 1;
   } else {
     N = ri(rand, 1, 3);
     ({ G, Cg, CoG } = groupsAndChannels(rand));
@@ -184,12 +207,15 @@ opTest('conv1d', 200, 102, (rand) => {
 
 function poolInput(rand, n) {
   const r = rand();
-  let a = U(rand, n);
-  if (r < 0.2) a = a.map((v) => Math.round(v * 2) / 2); // many ties: first maximum must win
-  else if (r < 0.35) a = a.map((v) => -2 - Math.abs(v)); // all-negative windows
-  else if (r < 0.4) a = a.map((v) => (v < -0.5 ? -Infinity : v)); // some −inf inputs
-  return { data: a, kind: r < 0.2 ? 'ties' : r < 0.35 ? 'negative' : r < 0.4 ? '-inf' : 'uniform' };
+  let a = U(rand, n), kind = 'uniform';
+  if (r < 0.2) { kind = 'ties'; a = a.map((v) => Math.round(v * 2) / 2); } // many ties: the first maximum wins
+  else if (r < 0.35) { kind = 'negative'; a = a.map((v) => -2 - Math.abs(v)); } // all-negative windows
+  else if (r < 0.4) { kind = '-inf'; a = a.map((v) => (v < -0.5 ? -Infinity : v)); } // −inf inputs
+  else if (r < 0.45) { kind = 'NaN'; a = a.map((v) => (v < -0.8 ? NaN : v)); } // NaN propagates (the last one's index)
+  return { data: a, kind };
 }
+/** Pool planes: mostly small, sometimes wide (the SIMD interior columns). */
+const poolHW = (rand) => (rand() < 0.2 ? [ri(rand, 1, 12), ri(rand, 14, 40)] : hw(rand, 13));
 
 function poolOpts(rand, withDilation) {
   const opts = { kernel: sp(rand, [1, 2, 3, 4, 5]) };
@@ -201,7 +227,7 @@ function poolOpts(rand, withDilation) {
 }
 
 opTest('maxPool2d', 300, 201, (rand) => {
-  const N = ri(rand, 1, 3), C = chan(rand), [H, W] = hw(rand, 13);
+  const N = ri(rand, 1, 3), C = chan(rand), [H, W] = poolHW(rand);
   const opts = poolOpts(rand, true);
   const inp = poolInput(rand, N * C * H * W);
   const x = R.T(inp.data, [N, C, H, W]);
@@ -219,7 +245,7 @@ opTest('maxPool2d', 300, 201, (rand) => {
 });
 
 opTest('avgPool2d', 300, 202, (rand) => {
-  const N = ri(rand, 1, 3), C = chan(rand), [H, W] = hw(rand, 13);
+  const N = ri(rand, 1, 3), C = chan(rand), [H, W] = poolHW(rand);
   const opts = poolOpts(rand, false);
   if (rand() < 0.5) opts.countIncludePad = rand() < 0.5;
   if (rand() < 0.25) opts.divisorOverride = ri(rand, 1, 7);
@@ -257,7 +283,7 @@ function normInput(rand, n) {
 
 opTest('batchNorm2d', 200, 301, (rand) => {
   const training = rand() < 0.6;
-  const N = ri(rand, 1, 4), C = chan(rand), [H, W] = hw(rand, 8);
+  const N = ri(rand, 1, 4), C = chan(rand), [H, W] = rand() < 0.15 ? [ri(rand, 9, 24), ri(rand, 9, 24)] : hw(rand, 8);
   const x = R.T(normInput(rand, N * C * H * W), [N, C, H, W]);
   const gamma = rand() < 0.8 ? R.T(U(rand, C, 0.5, 1.5), [C]) : null;
   const beta = rand() < 0.8 ? R.T(U(rand, C), [C]) : null;
@@ -300,23 +326,40 @@ opTest('layerNorm', 150, 302, (rand) => {
       const r = nn.ops.layerNorm(tin(nn, keep, x), ns, tin(nn, keep, gamma), tin(nn, keep, beta), opts);
       keep(r.y); keep(r.mean); keep(r.invStd);
       check(r.y, want.y, 'y');
-      check(r.mean, want.mean, 'mean');
-      check(r.invStd, want.invStd, 'invStd');
+      // Values only here; the stats' shape has its own test below, so that a shape mismatch hides no wrong value.
+      check(r.mean, want.mean, 'mean', { shape: false });
+      check(r.invStd, want.invStd, 'invStd', { shape: false });
     },
   };
+});
+
+test('layerNorm: mean/invStd shaped [leading dims, 1 per normalized dim] (PyTorch native_layer_norm), 4 shapes', async () => {
+  const nn = await getEngine();
+  await checkNoLeak(nn, () => {
+    for (const [shape, ns] of [[[2, 3, 4], [4]], [[2, 3, 4], [3, 4]], [[5, 7], [7]], [[2, 1, 3, 2], [2]]]) {
+      const x = nn.tensor(new Float32Array(R.prod(shape)).map((_, i) => Math.sin(i)), shape);
+      const r = nn.ops.layerNorm(x, ns, null, null);
+      try {
+        const lead = [...shape.slice(0, shape.length - ns.length), ...ns.map(() => 1)];
+        sameShape(r.mean.shape, lead, `x [${shape}] normalizedShape [${ns}]: mean`);
+        sameShape(r.invStd.shape, lead, `x [${shape}] normalizedShape [${ns}]: invStd`);
+      } finally {
+        disposeAll([x, r]);
+      }
+    }
+  });
 });
 
 opTest('groupNorm', 150, 303, (rand) => {
   const G = pick(rand, [1, 2, 3, 4, 5]), Cg = pick(rand, [1, 2, 3, 5]);
   const N = ri(rand, 1, 3), C = G * Cg, [H, W] = hw(rand, 8);
   const x = R.T(normInput(rand, N * C * H * W), [N, C, H, W]);
-  const affine = rand() < 0.7;
-  const gamma = affine ? R.T(U(rand, C, 0.5, 1.5), [C]) : null;
-  const beta = affine ? R.T(U(rand, C), [C]) : null;
+  const gamma = rand() < 0.7 ? R.T(U(rand, C, 0.5, 1.5), [C]) : null;
+  const beta = rand() < 0.7 ? R.T(U(rand, C), [C]) : null;
   const opts = rand() < 0.5 ? { eps: pick(rand, [1e-5, 1e-3]) } : {};
   const want = R.groupNorm(x, G, gamma, beta, opts);
   return {
-    desc: `x [${x.shape}] groups ${G} affine ${affine} ${J(opts)}`,
+    desc: `x [${x.shape}] groups ${G} gamma ${!!gamma} beta ${!!beta} ${J(opts)}`,
     run(nn, keep) {
       const r = nn.ops.groupNorm(tin(nn, keep, x), G, tin(nn, keep, gamma), tin(nn, keep, beta), opts);
       keep(r.y); keep(r.mean); keep(r.invStd);
@@ -330,13 +373,12 @@ opTest('groupNorm', 150, 303, (rand) => {
 opTest('instanceNorm', 150, 304, (rand) => {
   const N = ri(rand, 1, 3), C = chan(rand), [H, W] = hw(rand, 9);
   const x = R.T(normInput(rand, N * C * H * W), [N, C, H, W]);
-  const affine = rand() < 0.6;
-  const gamma = affine ? R.T(U(rand, C, 0.5, 1.5), [C]) : null;
-  const beta = affine ? R.T(U(rand, C), [C]) : null;
+  const gamma = rand() < 0.6 ? R.T(U(rand, C, 0.5, 1.5), [C]) : null;
+  const beta = rand() < 0.6 ? R.T(U(rand, C), [C]) : null;
   const opts = rand() < 0.5 ? { eps: pick(rand, [1e-5, 1e-3]) } : {};
   const want = R.instanceNorm(x, gamma, beta, opts);
   return {
-    desc: `x [${x.shape}] affine ${affine} ${J(opts)}`,
+    desc: `x [${x.shape}] gamma ${!!gamma} beta ${!!beta} ${J(opts)}`,
     run(nn, keep) {
       const r = nn.ops.instanceNorm(tin(nn, keep, x), tin(nn, keep, gamma), tin(nn, keep, beta), opts);
       keep(r.y); keep(r.mean); keep(r.invStd);
@@ -391,7 +433,9 @@ actTest('tanh', 60, 404, R.tanh, (nn, x) => nn.ops.tanh(x));
 
 opTest('linear', 200, 501, (rand) => {
   let N, I, O;
-  if (rand() < 0.15) { N = ri(rand, 16, 70); I = ri(rand, 30, 300); O = ri(rand, 10, 70); }
+  const bucket = rand();
+  if (bucket < 0.15) { N = ri(rand, 16, 70); I = ri(rand, 30, 300); O = ri(rand, 10, 70); }
+  else if (bucket < 0.2) { N = ri(rand, 73, 150); I = ri(rand, 257, 300); O = ri(rand, 513, 560); } // past every GEMM block
   else { N = ri(rand, 1, 9); I = rand() < 0.5 ? chan(rand) : ri(rand, 1, 40); O = rand() < 0.5 ? chan(rand) : ri(rand, 1, 40); }
   const x = R.T(U(rand, N * I), [N, I]);
   const w = R.T(U(rand, O * I), [O, I]);

@@ -419,7 +419,7 @@ function map(x, f) {
   for (let i = 0; i < y.length; i++) y[i] = f(x.data[i]);
   return T(y, x.shape);
 }
-export const relu = (x) => map(x, (v) => (v > 0 ? v : 0));
+export const relu = (x) => map(x, (v) => (v > 0 || Number.isNaN(v) ? v : 0)); // relu(NaN) = NaN, as torch.relu
 export const leakyRelu = (x, slope = 0.01) => map(x, (v) => (v > 0 ? v : v * slope));
 export const sigmoid = (x) => map(x, (v) => 1 / (1 + Math.exp(-v)));
 export const tanh = (x) => map(x, (v) => Math.tanh(v));

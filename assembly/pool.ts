@@ -161,24 +161,53 @@ export function avgpool2d_backward(dy: usize, dx: usize, P: i32, H: i32, W: i32,
                                    KH: i32, KW: i32, SH: i32, SW: i32, PH: i32, PW: i32, OH: i32, OW: i32,
                                    countIncludePad: i32, divisorOverride: i32): void {
   memory.fill(dx, 0, <usize>(P * H * W) << 2);
+  const owLo = validLo(-PW, SW, OW), owHi = validHi(-PW, SW, W - (KW - 1), OW, owLo);
   for (let p = 0; p < P; p++) {
     const dxp = dx + (<usize>(p * H * W) << 2);
     const dyp = dy + (<usize>(p * OH * OW) << 2);
     for (let oh = 0; oh < OH; oh++) {
       const h0 = oh * SH - PH;
       const hs = max(h0, 0), he = min(h0 + KH, H);
-      for (let ow = 0; ow < OW; ow++) {
-        const w0 = ow * SW - PW;
-        const div = avgDivisor(h0, w0, H, W, KH, KW, PH, PW, countIncludePad, divisorOverride);
-        if (div == 0) continue;
-        const g = load<f32>(at(dyp, oh * OW + ow)) / <f32>div;
-        const ws = max(w0, 0), we = min(w0 + KW, W);
-        for (let h = hs; h < he; h++) {
-          const row = dxp + (<usize>(h * W) << 2);
-          for (let w = ws; w < we; w++) store<f32>(at(row, w), load<f32>(at(row, w)) + g);
+      let ow = 0;
+      if (ASC_FEATURE_SIMD) {
+        // Interior groups of four windows (one shared divisor) whose columns are contiguous in dx:
+        // stride 1 (overlapping windows: one vector add per tap) or kernel = stride = 2 (g0 g0 g1 g1 …).
+        if (SW == 1 || (SW == 2 && KW == 2)) {
+          for (; ow < owLo; ow++) avgWindowBackward(dxp, dyp, H, W, KH, KW, PH, PW, h0, ow * SW - PW, oh * OW + ow, countIncludePad, divisorOverride);
+          for (; ow + 4 <= owHi; ow += 4) {
+            const w0 = ow * SW - PW;
+            const div = avgDivisor(h0, w0, H, W, KH, KW, PH, PW, countIncludePad, divisorOverride);
+            if (div == 0) continue;
+            const g = f32x4.div(v128.load(at(dyp, oh * OW + ow)), f32x4.splat(<f32>div));
+            for (let h = hs; h < he; h++) {
+              const row = dxp + (<usize>(h * W + w0) << 2);
+              if (SW == 1) {
+                for (let kw = 0; kw < KW; kw++) v128.store(at(row, kw), f32x4.add(v128.load(at(row, kw)), g));
+              } else {
+                v128.store(row, f32x4.add(v128.load(row), v128.shuffle<f32>(g, g, 0, 0, 1, 1)));
+                v128.store(row, f32x4.add(v128.load(row, 16), v128.shuffle<f32>(g, g, 2, 2, 3, 3)), 16);
+              }
+            }
+          }
         }
       }
+      for (; ow < OW; ow++) avgWindowBackward(dxp, dyp, H, W, KH, KW, PH, PW, h0, ow * SW - PW, oh * OW + ow, countIncludePad, divisorOverride);
     }
+  }
+}
+
+/** Adds one window's dy / divisor onto dx (the scalar path and the edges). */
+// @ts-ignore: decorator
+@inline function avgWindowBackward(dxp: usize, dyp: usize, H: i32, W: i32, KH: i32, KW: i32, PH: i32, PW: i32,
+                                   h0: i32, w0: i32, o: i32, countIncludePad: i32, divisorOverride: i32): void {
+  const hs = max(h0, 0), he = min(h0 + KH, H);
+  const div = avgDivisor(h0, w0, H, W, KH, KW, PH, PW, countIncludePad, divisorOverride);
+  if (div == 0) return;
+  const g = load<f32>(at(dyp, o)) / <f32>div;
+  const ws = max(w0, 0), we = min(w0 + KW, W);
+  for (let h = hs; h < he; h++) {
+    const row = dxp + (<usize>(h * W) << 2);
+    for (let w = ws; w < we; w++) store<f32>(at(row, w), load<f32>(at(row, w)) + g);
   }
 }
 

@@ -6,7 +6,7 @@
 // ih = oh·SH − PT + kh·DH, iw = ow·SW − PL + kw·DW, and out-of-range (ih, iw) mapped by the padding mode.
 // A 1×1, stride-1, unpadded convolution skips im2col: col is x itself. Depthwise convolution with zero
 // padding runs the direct kernels of depthwise.ts instead.
-import { sgemm, sgemm_scratch_bytes, channel_sum, fill_channels } from './gemm';
+import { sgemm, sgemm_packed, sgemm_scratch_bytes, pack_a_bytes, pack_a, channel_sum, fill_channels } from './gemm';
 import { validLo, validHi } from './window';
 import { depthwise_forward, depthwise_backward_data, depthwise_backward_filter } from './depthwise';
 
@@ -117,6 +117,25 @@ function col2im(col: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, SH: i32, S
   return KH == 1 && KW == 1 && SH == 1 && SW == 1 && PT == 0 && PL == 0 && OH == H && OW == W;
 }
 
+/**
+ * Packs the weights for the GEMM of conv2d_forward (transposed = 0: W_g [Mg × K] per group) or of
+ * conv2d_backward_data (transposed = 1: W_gᵀ [K × Mg]), groups one after another; conv2d_packed_bytes
+ * gives the size. Packing once per weight update saves re-packing per image and per call.
+ */
+export function conv2d_pack_weights(w: usize, Cout: i32, K: i32, groups: i32, transposed: i32, dst: usize): void {
+  const Mg = Cout / groups;
+  for (let g = 0; g < groups; g++) {
+    const wg = w + (<usize>(g * Mg * K) << 2);
+    if (transposed) pack_a(wg, 1, K, K, Mg, dst + <usize>(g * pack_a_bytes(K, Mg)));
+    else pack_a(wg, K, 1, Mg, K, dst + <usize>(g * pack_a_bytes(Mg, K)));
+  }
+}
+
+export function conv2d_packed_bytes(Cout: i32, K: i32, groups: i32, transposed: i32): i32 {
+  const Mg = Cout / groups;
+  return groups * (transposed ? pack_a_bytes(K, Mg) : pack_a_bytes(Mg, K));
+}
+
 /** Scratch bytes the three conv kernels need for a group's col matrix of K×P floats plus the GEMM's packing. */
 export function conv2d_scratch_bytes(K: i32, P: i32): i32 {
   return ((K * P * 4 + 15) & ~15) + sgemm_scratch_bytes();
@@ -126,7 +145,7 @@ export function conv2d_scratch_bytes(K: i32, P: i32): i32 {
 export function conv2d_forward(x: usize, w: usize, b: usize, y: usize,
                                N: i32, Cin: i32, H: i32, W: i32, Cout: i32, KH: i32, KW: i32,
                                SH: i32, SW: i32, PT: i32, PL: i32, DH: i32, DW: i32, OH: i32, OW: i32,
-                               groups: i32, mode: i32, scratch: usize): void {
+                               groups: i32, mode: i32, scratch: usize, packedW: usize): void {
   if (isDepthwise(Cin, groups, mode)) {
     depthwise_forward(x, w, b, y, N, Cin, H, W, Cout / Cin, KH, KW, SH, SW, PT, PL, DH, DW, OH, OW);
     return;
@@ -140,10 +159,12 @@ export function conv2d_forward(x: usize, w: usize, b: usize, y: usize,
     for (let g = 0; g < groups; g++) {
       const xg = x + (<usize>((n * Cin + g * Cg) * H * W) << 2);
       if (!pointwise) im2col(xg, Cg, H, W, KH, KW, SH, SW, PT, PL, DH, DW, OH, OW, mode, col);
-      sgemm(Mg, P, K,
-            w + (<usize>(g * Mg * K) << 2), K, 1,
-            pointwise ? xg : col, P, 1,
-            y + (<usize>((n * Cout + g * Mg) * P) << 2), P, b != 0 ? 1 : 0, gemmScratch);
+      const yg = y + (<usize>((n * Cout + g * Mg) * P) << 2);
+      if (packedW) {
+        sgemm_packed(Mg, P, K, packedW + <usize>(g * pack_a_bytes(Mg, K)), pointwise ? xg : col, P, 1, yg, P, b != 0 ? 1 : 0, gemmScratch);
+      } else {
+        sgemm(Mg, P, K, w + (<usize>(g * Mg * K) << 2), K, 1, pointwise ? xg : col, P, 1, yg, P, b != 0 ? 1 : 0, gemmScratch);
+      }
     }
   }
 }
@@ -152,7 +173,7 @@ export function conv2d_forward(x: usize, w: usize, b: usize, y: usize,
 export function conv2d_backward_data(dy: usize, w: usize, dx: usize,
                                      N: i32, Cin: i32, H: i32, W: i32, Cout: i32, KH: i32, KW: i32,
                                      SH: i32, SW: i32, PT: i32, PL: i32, DH: i32, DW: i32, OH: i32, OW: i32,
-                                     groups: i32, mode: i32, scratch: usize): void {
+                                     groups: i32, mode: i32, scratch: usize, packedWT: usize): void {
   if (isDepthwise(Cin, groups, mode)) {
     depthwise_backward_data(dy, w, dx, N, Cin, H, W, Cout / Cin, KH, KW, SH, SW, PT, PL, DH, DW, OH, OW);
     return;
@@ -166,10 +187,12 @@ export function conv2d_backward_data(dy: usize, w: usize, dx: usize,
     for (let g = 0; g < groups; g++) {
       const dxg = dx + (<usize>((n * Cin + g * Cg) * H * W) << 2);
       // dcol[K × P] = W_gᵀ · dY_g: A[k, m] = w[g, m, k] (row stride 1, column stride K).
-      sgemm(K, P, Mg,
-            w + (<usize>(g * Mg * K) << 2), 1, K,
-            dy + (<usize>((n * Cout + g * Mg) * P) << 2), P, 1,
-            pointwise ? dxg : col, P, 0, gemmScratch);
+      const dyg = dy + (<usize>((n * Cout + g * Mg) * P) << 2);
+      if (packedWT) {
+        sgemm_packed(K, P, Mg, packedWT + <usize>(g * pack_a_bytes(K, Mg)), dyg, P, 1, pointwise ? dxg : col, P, 0, gemmScratch);
+      } else {
+        sgemm(K, P, Mg, w + (<usize>(g * Mg * K) << 2), 1, K, dyg, P, 1, pointwise ? dxg : col, P, 0, gemmScratch);
+      }
       if (!pointwise) col2im(col, Cg, H, W, KH, KW, SH, SW, PT, PL, DH, DW, OH, OW, mode, dxg);
     }
   }

@@ -157,6 +157,29 @@ export function sgemm(M: i32, N: i32, K: i32,
                       A: usize, rsA: i32, csA: i32,
                       B: usize, rsB: i32, csB: i32,
                       C: usize, ldc: i32, accumulate: i32, scratch: usize): void {
+  gemm(M, N, K, A, rsA, csA, 0, B, rsB, csB, C, ldc, accumulate, scratch);
+}
+
+/** Bytes of a whole M×K matrix packed by pack_a (M rounded up to MR rows). */
+export function pack_a_bytes(M: i32, K: i32): i32 {
+  return ((M + MR - 1) / MR) * MR * K * 4;
+}
+
+/** Packs all of A (M×K, strides rsA/csA) into MR-row panels: panel q, k at dst + 4·((q·K + k)·MR). */
+export function pack_a(A: usize, rsA: i32, csA: i32, M: i32, K: i32, dst: usize): void {
+  packA(A, rsA, csA, 0, M, 0, K, dst);
+}
+
+/** sgemm with A already packed by pack_a (weights packed once, reused until they change). */
+export function sgemm_packed(M: i32, N: i32, K: i32, PA: usize,
+                             B: usize, rsB: i32, csB: i32,
+                             C: usize, ldc: i32, accumulate: i32, scratch: usize): void {
+  gemm(M, N, K, 0, 0, 0, PA, B, rsB, csB, C, ldc, accumulate, scratch);
+}
+
+/** The blocked loops; PA ≠ 0: A comes prepacked (pack_a layout), else it is packed block by block. */
+function gemm(M: i32, N: i32, K: i32, A: usize, rsA: i32, csA: i32, PA: usize,
+              B: usize, rsB: i32, csB: i32, C: usize, ldc: i32, accumulate: i32, scratch: usize): void {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {
     if (!accumulate) for (let i = 0; i < M; i++) memory.fill(C + (<usize>(i * ldc) << 2), 0, <usize>N << 2);
@@ -173,14 +196,14 @@ export function sgemm(M: i32, N: i32, K: i32,
       packB(B, rsB, csB, k0, kc, j0, nc, pb);
       for (let i0 = 0; i0 < M; i0 += MC) {
         const mc = min(MC, M - i0);
-        packA(A, rsA, csA, i0, mc, k0, kc, pa);
+        if (!PA) packA(A, rsA, csA, i0, mc, k0, kc, pa);
         for (let jr = 0; jr < nc; jr += NR) {
           const nr = min(NR, nc - jr);
           const pbp = pb + (<usize>(jr * kc) << 2);
           for (let ir = 0; ir < mc; ir += MR) {
             const mr = min(MR, mc - ir);
             const cp = C + (<usize>((i0 + ir) * ldc + j0 + jr) << 2);
-            const pap = pa + (<usize>(ir * kc) << 2);
+            const pap = PA ? PA + (<usize>((i0 + ir) * K + k0 * MR) << 2) : pa + (<usize>(ir * kc) << 2);
             if (ASC_FEATURE_SIMD) kernel6x8Simd(kc, pap, pbp, cp, ldc, mr, nr, acc, tile);
             else kernel6x8Scalar(kc, pap, pbp, cp, ldc, mr, nr, acc, tile);
           }

@@ -1,5 +1,6 @@
 // The engine: one wasm instance on one linear memory, the allocator over it, tensors and the ops.
 import { Allocator } from './memory/allocator.js';
+import { PackCache } from './memory/pack-cache.js';
 import { Tensor, type DType } from './tensor.js';
 import type { Kernels } from './runtime/kernels.js';
 import type { Backend } from './runtime/load.js';
@@ -13,6 +14,8 @@ export interface MemoryInfo {
   bytes: number;
   /** Bytes of kernel scratch kept for reuse (im2col panels, packed GEMM blocks). */
   scratchBytes: number;
+  /** Bytes of packed weight copies, kept until their tensor changes or is disposed. */
+  packedBytes: number;
   /** Size of the wasm linear memory. */
   heapBytes: number;
 }
@@ -22,6 +25,8 @@ type TidyResult = Tensor | readonly TidyResult[] | { readonly [k: string]: TidyR
 export class Engine {
   readonly ops: Ops;
   private readonly allocator: Allocator;
+  /** @internal Packed weight copies (see PackCache). */
+  readonly packs: PackCache;
   private readonly live = new Set<Tensor>();
   private liveBytes = 0;
   private readonly scopes: Set<Tensor>[] = [];
@@ -38,6 +43,7 @@ export class Engine {
     maxMemoryBytes: number,
   ) {
     this.allocator = new Allocator(wasmMemory, kernels.heap_base(), maxMemoryBytes);
+    this.packs = new PackCache((bytes, what) => this.allocator.alloc(bytes, what), (offset) => this.allocator.free(offset));
     this.ops = makeOps(this);
   }
 
@@ -69,7 +75,13 @@ export class Engine {
 
   /** Live tensors and bytes (tests check they return to a baseline), scratch and heap size. */
   memory(): MemoryInfo {
-    return { tensors: this.live.size, bytes: this.liveBytes, scratchBytes: this.scratchSize, heapBytes: this.allocator.heapBytes };
+    return {
+      tensors: this.live.size,
+      bytes: this.liveBytes,
+      scratchBytes: this.scratchSize,
+      packedBytes: this.packs.bytes,
+      heapBytes: this.allocator.heapBytes,
+    };
   }
 
   /**
@@ -132,6 +144,7 @@ export class Engine {
     if (!this.live.delete(t)) return;
     this.liveBytes -= t.nbytes;
     this.allocator.free(t.offset);
+    this.packs.drop(t);
     for (const scope of this.scopes) scope.delete(t);
   }
 

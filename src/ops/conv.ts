@@ -127,11 +127,22 @@ function conv1dGeometry(op: string, x: Tensor, w: Tensor, opts: Conv1dOptions): 
                  groups, opts.paddingMode ?? 'zeros', ['H', 'L']);
 }
 
+/** The weights packed for the forward (or, transposed, the backward-data) GEMM; 0 where the kernel packs none. */
+function packedWeights(e: Engine, g: Geometry, w: Tensor, transposed: boolean, op: string): number {
+  if (g.groups > 1 && g.groups === g.Cin && g.mode === 0) return 0;   // depthwise: direct kernels, no GEMM
+  const K = (g.Cin / g.groups) * g.KH * g.KW;
+  const t = transposed ? 1 : 0;
+  const bytes = e.kernels.conv2d_packed_bytes(g.Cout, K, g.groups, t);
+  return e.packs.get(w, `conv ${g.Cout} ${K} ${g.groups} ${t}`, bytes, op,
+                     (dst) => e.kernels.conv2d_pack_weights(w.offset, g.Cout, K, g.groups, t, dst));
+}
+
 function forward(e: Engine, g: Geometry, x: Tensor, w: Tensor, b: Tensor | null, outShape: number[], op: string): Tensor {
   const y = e.empty(outShape, 'float32', op);
   const K = (g.Cin / g.groups) * g.KH * g.KW;
+  const packed = packedWeights(e, g, w, false, op);
   const scratch = e.scratch(e.kernels.conv2d_scratch_bytes(K, g.OH * g.OW), op);
-  e.kernels.conv2d_forward(x.offset, w.offset, b ? b.offset : 0, y.offset, ...kernelArgs(g), scratch);
+  e.kernels.conv2d_forward(x.offset, w.offset, b ? b.offset : 0, y.offset, ...kernelArgs(g), scratch, packed);
   return y;
 }
 
@@ -141,8 +152,9 @@ function backward(e: Engine, g: Geometry, dy: Tensor, x: Tensor, w: Tensor, flag
   if (flags.input ?? true) grads.dx = e.empty(x.shape, 'float32', op);
   if (flags.weight ?? true) grads.dw = e.empty(w.shape, 'float32', op);
   if (flags.bias ?? true) grads.db = e.empty([g.Cout], 'float32', op);
+  const packedT = grads.dx ? packedWeights(e, g, w, true, op) : 0;
   const scratch = e.scratch(e.kernels.conv2d_scratch_bytes(K, g.OH * g.OW), op);
-  if (grads.dx) e.kernels.conv2d_backward_data(dy.offset, w.offset, grads.dx.offset, ...kernelArgs(g), scratch);
+  if (grads.dx) e.kernels.conv2d_backward_data(dy.offset, w.offset, grads.dx.offset, ...kernelArgs(g), scratch, packedT);
   if (grads.dw) {
     e.kernels.conv2d_backward_filter(dy.offset, x.offset, grads.dw.offset, grads.db ? grads.db.offset : 0, ...kernelArgs(g), scratch);
   } else if (grads.db) {

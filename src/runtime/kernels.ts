@@ -10,6 +10,12 @@ export interface Kernels {
   channel_sum(x: Ptr, N: number, C: number, S: number, out: Ptr): void;
   fill_channels(y: Ptr, b: Ptr, N: number, C: number, S: number): void;
   conv2d_scratch_bytes(K: number, P: number): number;
+  conv2d_pack_weights(w: Ptr, Cout: number, K: number, groups: number, transposed: number, dst: Ptr): void;
+  conv2d_packed_bytes(Cout: number, K: number, groups: number, transposed: number): number;
+  pack_a(A: Ptr, rsA: number, csA: number, M: number, K: number, dst: Ptr): void;
+  pack_a_bytes(M: number, K: number): number;
+  sgemm_packed(M: number, N: number, K: number, PA: Ptr, B: Ptr, rsB: number, csB: number,
+               C: Ptr, ldc: number, accumulate: number, scratch: Ptr): void;
   conv2d_forward(x: Ptr, w: Ptr, b: Ptr, y: Ptr, ...geometry: number[]): void;
   conv2d_backward_data(dy: Ptr, w: Ptr, dx: Ptr, ...geometry: number[]): void;
   conv2d_backward_filter(dy: Ptr, x: Ptr, dw: Ptr, db: Ptr, ...geometry: number[]): void;

@@ -6,7 +6,8 @@
 // ih = oh·SH − PT + kh·DH, iw = ow·SW − PL + kw·DW, and out-of-range (ih, iw) mapped by the padding mode.
 // A 1×1, stride-1, unpadded convolution skips im2col: col is x itself. Depthwise convolution with zero
 // padding runs the direct kernels of depthwise.ts instead.
-import { sgemm, sgemm_packed, sgemm_scratch_bytes, pack_a_bytes, pack_a, channel_sum, fill_channels } from './gemm';
+import { sgemm, sgemm_bias, sgemm_packed, sgemm_scratch_bytes, pack_a_bytes, pack_a, channel_sum } from './gemm';
+import { at } from './vec';
 import { validLo, validHi } from './window';
 import { depthwise_forward, depthwise_backward_data, depthwise_backward_filter } from './depthwise';
 
@@ -154,16 +155,16 @@ export function conv2d_forward(x: usize, w: usize, b: usize, y: usize,
   const pointwise = isPointwise(KH, KW, SH, SW, PT, PL, H, W, OH, OW);
   const col = scratch;
   const gemmScratch = scratch + ((<usize>(K * P) * 4 + 15) & ~15);
-  if (b) fill_channels(y, b, N, Cout, P);
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < groups; g++) {
       const xg = x + (<usize>((n * Cin + g * Cg) * H * W) << 2);
       if (!pointwise) im2col(xg, Cg, H, W, KH, KW, SH, SW, PT, PL, DH, DW, OH, OW, mode, col);
       const yg = y + (<usize>((n * Cout + g * Mg) * P) << 2);
+      const bg = b ? at(b, g * Mg) : 0;   // the bias of this group's output channels, per GEMM row
       if (packedW) {
-        sgemm_packed(Mg, P, K, packedW + <usize>(g * pack_a_bytes(Mg, K)), pointwise ? xg : col, P, 1, yg, P, b != 0 ? 1 : 0, gemmScratch);
+        sgemm_packed(Mg, P, K, packedW + <usize>(g * pack_a_bytes(Mg, K)), pointwise ? xg : col, P, 1, yg, P, 0, gemmScratch, bg);
       } else {
-        sgemm(Mg, P, K, w + (<usize>(g * Mg * K) << 2), K, 1, pointwise ? xg : col, P, 1, yg, P, b != 0 ? 1 : 0, gemmScratch);
+        sgemm_bias(Mg, P, K, w + (<usize>(g * Mg * K) << 2), K, 1, pointwise ? xg : col, P, 1, yg, P, bg, 0, gemmScratch);
       }
     }
   }
@@ -189,7 +190,7 @@ export function conv2d_backward_data(dy: usize, w: usize, dx: usize,
       // dcol[K × P] = W_gᵀ · dY_g: A[k, m] = w[g, m, k] (row stride 1, column stride K).
       const dyg = dy + (<usize>((n * Cout + g * Mg) * P) << 2);
       if (packedWT) {
-        sgemm_packed(K, P, Mg, packedWT + <usize>(g * pack_a_bytes(K, Mg)), dyg, P, 1, pointwise ? dxg : col, P, 0, gemmScratch);
+        sgemm_packed(K, P, Mg, packedWT + <usize>(g * pack_a_bytes(K, Mg)), dyg, P, 1, pointwise ? dxg : col, P, 0, gemmScratch, 0);
       } else {
         sgemm(K, P, Mg, w + (<usize>(g * Mg * K) << 2), 1, K, dyg, P, 1, pointwise ? dxg : col, P, 0, gemmScratch);
       }

@@ -4,14 +4,16 @@
 // Goto/BLIS structure: for each NC-wide column block of B and KC-deep slice of K, B is packed into
 // NR-wide panels (k-major); for each MC-high row block of A, A is packed into MR-high panels (k-major);
 // the MR×NR micro-kernel then runs over the packed panels with its tile of C in registers.
-// The SIMD micro-kernel holds 6×8 outputs in 12 f32x4 accumulators (enough independent chains to keep
-// the FMA/add pipes full; 14+ spill on x86-64's 16 xmm registers), broadcasting A and loading B.
+// The SIMD micro-kernel holds MR×8 outputs in 2·MR f32x4 accumulators (enough independent chains to keep
+// the FMA/add pipes full), broadcasting A and loading B. V8 leaves 15 xmm registers to wasm on x86-64:
+// 12 accumulators + 2 B + 1 A fit with FMA (MR = 6); mul+add needs one more for the product, so MR = 5.
 import { madd, at, sumf, fillf } from './vec';
 
-export const MR: i32 = 6;
+/** Rows of the micro-kernel: 6 (12 accumulators) with FMA and in the scalar build; 5 with mul+add. */
+export const MR: i32 = ASC_FEATURE_SIMD && !ASC_FEATURE_RELAXED_SIMD ? 5 : 6;
 export const NR: i32 = 8;
 export const KC: i32 = 256;
-export const MC: i32 = 72;   // multiple of MR
+export const MC: i32 = 60;   // multiple of MR (5 and 6)
 export const NC: i32 = 512;  // multiple of NR
 
 /** Bytes of scratch sgemm needs: packed A block, packed B block and one MR×NR edge tile. */
@@ -86,14 +88,29 @@ function storeTile(tile: usize, C: usize, ldc: i32, mr: i32, nr: i32, accumulate
   v128.store(p, hi, 16);
 }
 
-/** 6×8 micro-kernel, f32x4: C tile (+)= Σ_k A_panel[k][0..6) ⊗ B_panel[k][0..8). */
-function kernel6x8Simd(kc: i32, pa: usize, pb: usize, C: usize, ldc: i32, mr: i32, nr: i32, accumulate: bool, tile: usize): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
-  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+/** The starting value of accumulator row r: rowBias[r] (if any) + colBias[0..8) (if any). */
+// @ts-ignore: decorator
+@inline function initRow(rowBias: usize, colBias: v128, r: i32): v128 {
+  return rowBias ? f32x4.add(colBias, v128.load32_splat(rowBias + (<usize>r << 2))) : colBias;
+}
+
+/**
+ * MR×8 micro-kernel, f32x4 (MR = 6 with FMA, 5 with mul+add, whose product needs a register of its own):
+ * C tile (+)= bias + Σ_k A_panel[k][0..MR) ⊗ B_panel[k][0..8). rowBias / colBias point at the bias of the
+ * tile's first row / column (0: none); bias goes in only on the first K slice. Lanes past mr / nr are
+ * computed from zero padding (or over-read bias) and never stored.
+ */
+function kernelSimd(kc: i32, pa: usize, pb: usize, C: usize, ldc: i32, mr: i32, nr: i32, accumulate: bool,
+                    tile: usize, rowBias: usize, colBias: usize): void {
+  const z = f32x4.splat(0);
+  const cb0 = colBias ? v128.load(colBias) : z, cb1 = colBias ? v128.load(colBias, 16) : z;
+  let c00 = initRow(rowBias, cb0, 0), c01 = initRow(rowBias, cb1, 0);
+  let c10 = initRow(rowBias, cb0, 1), c11 = initRow(rowBias, cb1, 1);
+  let c20 = initRow(rowBias, cb0, 2), c21 = initRow(rowBias, cb1, 2);
+  let c30 = initRow(rowBias, cb0, 3), c31 = initRow(rowBias, cb1, 3);
+  let c40 = initRow(rowBias, cb0, 4), c41 = initRow(rowBias, cb1, 4);
+  let c50 = z, c51 = z;
+  if (MR == 6) { c50 = initRow(rowBias, cb0, 5); c51 = initRow(rowBias, cb1, 5); }
   for (let k = 0; k < kc; k++) {
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
@@ -107,8 +124,10 @@ function kernel6x8Simd(kc: i32, pa: usize, pb: usize, C: usize, ldc: i32, mr: i3
     c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
     a = v128.load32_splat(pa, 16);
     c40 = madd(a, b0, c40); c41 = madd(a, b1, c41);
-    a = v128.load32_splat(pa, 20);
-    c50 = madd(a, b0, c50); c51 = madd(a, b1, c51);
+    if (MR == 6) {
+      a = v128.load32_splat(pa, 20);
+      c50 = madd(a, b0, c50); c51 = madd(a, b1, c51);
+    }
     pa += MR << 2;
     pb += NR << 2;
   }
@@ -119,7 +138,7 @@ function kernel6x8Simd(kc: i32, pa: usize, pb: usize, C: usize, ldc: i32, mr: i3
     storeRow(C + 2 * row, c20, c21, accumulate);
     storeRow(C + 3 * row, c30, c31, accumulate);
     storeRow(C + 4 * row, c40, c41, accumulate);
-    storeRow(C + 5 * row, c50, c51, accumulate);
+    if (MR == 6) storeRow(C + 5 * row, c50, c51, accumulate);
     return;
   }
   v128.store(tile, c00); v128.store(tile, c01, 16);
@@ -127,13 +146,21 @@ function kernel6x8Simd(kc: i32, pa: usize, pb: usize, C: usize, ldc: i32, mr: i3
   v128.store(tile, c20, 64); v128.store(tile, c21, 80);
   v128.store(tile, c30, 96); v128.store(tile, c31, 112);
   v128.store(tile, c40, 128); v128.store(tile, c41, 144);
-  v128.store(tile, c50, 160); v128.store(tile, c51, 176);
+  if (MR == 6) { v128.store(tile, c50, 160); v128.store(tile, c51, 176); }
   storeTile(tile, C, ldc, mr, nr, accumulate);
 }
 
-/** 6×8 micro-kernel, scalar: the tile accumulates in memory (the scalar build's reference speed). */
-function kernel6x8Scalar(kc: i32, pa: usize, pb: usize, C: usize, ldc: i32, mr: i32, nr: i32, accumulate: bool, tile: usize): void {
-  memory.fill(tile, 0, <usize>(MR * NR) << 2);
+/** MR×8 micro-kernel, scalar: the tile accumulates in memory (the scalar build's reference speed). */
+function kernelScalar(kc: i32, pa: usize, pb: usize, C: usize, ldc: i32, mr: i32, nr: i32, accumulate: bool,
+                      tile: usize, rowBias: usize, colBias: usize): void {
+  for (let r = 0; r < MR; r++) {
+    for (let c = 0; c < NR; c++) {
+      let v: f32 = 0;
+      if (rowBias && r < mr) v += load<f32>(rowBias + (<usize>r << 2));
+      if (colBias && c < nr) v += load<f32>(colBias + (<usize>c << 2));
+      store<f32>(tile + (<usize>(r * NR + c) << 2), v);
+    }
+  }
   for (let k = 0; k < kc; k++) {
     for (let r = 0; r < MR; r++) {
       const a = load<f32>(pa + (<usize>r << 2));
@@ -157,7 +184,15 @@ export function sgemm(M: i32, N: i32, K: i32,
                       A: usize, rsA: i32, csA: i32,
                       B: usize, rsB: i32, csB: i32,
                       C: usize, ldc: i32, accumulate: i32, scratch: usize): void {
-  gemm(M, N, K, A, rsA, csA, 0, B, rsB, csB, C, ldc, accumulate, scratch);
+  gemm(M, N, K, A, rsA, csA, 0, B, rsB, csB, C, ldc, accumulate, scratch, 0, 0);
+}
+
+/** sgemm plus a bias: C = A·B + rowBias[i] + colBias[j] (either pointer 0 for none), no accumulate. */
+export function sgemm_bias(M: i32, N: i32, K: i32,
+                           A: usize, rsA: i32, csA: i32,
+                           B: usize, rsB: i32, csB: i32,
+                           C: usize, ldc: i32, rowBias: usize, colBias: usize, scratch: usize): void {
+  gemm(M, N, K, A, rsA, csA, 0, B, rsB, csB, C, ldc, 0, scratch, rowBias, colBias);
 }
 
 /** Bytes of a whole M×K matrix packed by pack_a (M rounded up to MR rows). */
@@ -173,16 +208,28 @@ export function pack_a(A: usize, rsA: i32, csA: i32, M: i32, K: i32, dst: usize)
 /** sgemm with A already packed by pack_a (weights packed once, reused until they change). */
 export function sgemm_packed(M: i32, N: i32, K: i32, PA: usize,
                              B: usize, rsB: i32, csB: i32,
-                             C: usize, ldc: i32, accumulate: i32, scratch: usize): void {
-  gemm(M, N, K, 0, 0, 0, PA, B, rsB, csB, C, ldc, accumulate, scratch);
+                             C: usize, ldc: i32, accumulate: i32, scratch: usize, rowBias: usize): void {
+  gemm(M, N, K, 0, 0, 0, PA, B, rsB, csB, C, ldc, accumulate, scratch, rowBias, 0);
 }
 
-/** The blocked loops; PA ≠ 0: A comes prepacked (pack_a layout), else it is packed block by block. */
+/**
+ * The blocked loops; PA ≠ 0: A comes prepacked (pack_a layout), else it is packed block by block.
+ * rowBias / colBias (0: none) are added on the first K slice, inside the micro-kernel.
+ */
 function gemm(M: i32, N: i32, K: i32, A: usize, rsA: i32, csA: i32, PA: usize,
-              B: usize, rsB: i32, csB: i32, C: usize, ldc: i32, accumulate: i32, scratch: usize): void {
+              B: usize, rsB: i32, csB: i32, C: usize, ldc: i32, accumulate: i32, scratch: usize,
+              rowBias: usize, colBias: usize): void {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {
-    if (!accumulate) for (let i = 0; i < M; i++) memory.fill(C + (<usize>(i * ldc) << 2), 0, <usize>N << 2);
+    for (let i = 0; i < M; i++) {
+      for (let j = 0; j < N; j++) {
+        const p = C + (<usize>(i * ldc + j) << 2);
+        let v: f32 = accumulate ? load<f32>(p) : 0;
+        if (rowBias) v += load<f32>(at(rowBias, i));
+        if (colBias) v += load<f32>(at(colBias, j));
+        store<f32>(p, v);
+      }
+    }
     return;
   }
   const pa = scratch;
@@ -204,8 +251,10 @@ function gemm(M: i32, N: i32, K: i32, A: usize, rsA: i32, csA: i32, PA: usize,
             const mr = min(MR, mc - ir);
             const cp = C + (<usize>((i0 + ir) * ldc + j0 + jr) << 2);
             const pap = PA ? PA + (<usize>((i0 + ir) * K + k0 * MR) << 2) : pa + (<usize>(ir * kc) << 2);
-            if (ASC_FEATURE_SIMD) kernel6x8Simd(kc, pap, pbp, cp, ldc, mr, nr, acc, tile);
-            else kernel6x8Scalar(kc, pap, pbp, cp, ldc, mr, nr, acc, tile);
+            const rb = rowBias && k0 == 0 ? at(rowBias, i0 + ir) : 0;
+            const cb = colBias && k0 == 0 ? at(colBias, j0 + jr) : 0;
+            if (ASC_FEATURE_SIMD) kernelSimd(kc, pap, pbp, cp, ldc, mr, nr, acc, tile, rb, cb);
+            else kernelScalar(kc, pap, pbp, cp, ldc, mr, nr, acc, tile, rb, cb);
           }
         }
       }

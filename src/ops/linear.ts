@@ -19,9 +19,8 @@ export function linear(e: Engine, x: Tensor, w: Tensor, b: Tensor | null): Tenso
   checkOptional(e, op, 'b', b, { shape: [outF] });
   const y = e.empty([...x.shape.slice(0, -1), outF], 'float32', op);
   const scratch = e.scratch(e.kernels.sgemm_scratch_bytes(), op);
-  if (b) e.kernels.fill_channels(y.offset, b.offset, rows, outF, 1);
-  // y[rows × out] (+)= x[rows × in] · Wᵀ, B[k, j] = w[j, k]: row stride 1, column stride in.
-  e.kernels.sgemm(rows, outF, inF, x.offset, inF, 1, w.offset, 1, inF, y.offset, outF, b ? 1 : 0, scratch);
+  // y[rows × out] = x[rows × in] · Wᵀ + b (a per-column bias), B[k, j] = w[j, k]: row stride 1, column stride in.
+  e.kernels.sgemm_bias(rows, outF, inF, x.offset, inF, 1, w.offset, 1, inF, y.offset, outF, 0, b ? b.offset : 0, scratch);
   return y;
 }
 

@@ -15,7 +15,9 @@ export interface Kernels {
   pack_a(A: Ptr, rsA: number, csA: number, M: number, K: number, dst: Ptr): void;
   pack_a_bytes(M: number, K: number): number;
   sgemm_packed(M: number, N: number, K: number, PA: Ptr, B: Ptr, rsB: number, csB: number,
-               C: Ptr, ldc: number, accumulate: number, scratch: Ptr): void;
+               C: Ptr, ldc: number, accumulate: number, scratch: Ptr, rowBias: Ptr): void;
+  sgemm_bias(M: number, N: number, K: number, A: Ptr, rsA: number, csA: number, B: Ptr, rsB: number, csB: number,
+             C: Ptr, ldc: number, rowBias: Ptr, colBias: Ptr, scratch: Ptr): void;
   conv2d_forward(x: Ptr, w: Ptr, b: Ptr, y: Ptr, ...geometry: number[]): void;
   conv2d_backward_data(dy: Ptr, w: Ptr, dx: Ptr, ...geometry: number[]): void;
   conv2d_backward_filter(dy: Ptr, x: Ptr, dw: Ptr, db: Ptr, ...geometry: number[]): void;

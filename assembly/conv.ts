@@ -6,106 +6,10 @@
 // ih = oh·SH − PT + kh·DH, iw = ow·SW − PL + kw·DW, and out-of-range (ih, iw) mapped by the padding mode.
 // A 1×1, stride-1, unpadded convolution skips im2col: col is x itself. Depthwise convolution with zero
 // padding runs the direct kernels of depthwise.ts instead.
-import { sgemm, sgemm_bias, sgemm_packed, sgemm_scratch_bytes, pack_a_bytes, pack_a, channel_sum } from './gemm';
+import { sgemm, sgemm_bias, sgemm_conv, sgemm_packed, sgemm_scratch_bytes, pack_a_bytes, pack_a, channel_sum } from './gemm';
 import { at } from './vec';
-import { validLo, validHi } from './window';
+import { im2col, col2im, writeGeometry, GEOMETRY_BYTES, PAD_ZEROS } from './im2col';
 import { depthwise_forward, depthwise_backward_data, depthwise_backward_filter } from './depthwise';
-
-export const PAD_ZEROS: i32 = 0;
-export const PAD_REFLECT: i32 = 1;
-export const PAD_REPLICATE: i32 = 2;
-export const PAD_CIRCULAR: i32 = 3;
-
-/** Where padded coordinate i (−pad ≤ i < n + pad) reads from, or −1 for a zero. Mirrors torch.nn.functional.pad. */
-// @ts-ignore: decorator
-@inline function mapIndex(i: i32, n: i32, mode: i32): i32 {
-  if (i >= 0 && i < n) return i;
-  if (mode == PAD_ZEROS) return -1;
-  if (mode == PAD_REFLECT) return i < 0 ? -i : 2 * n - 2 - i;
-  if (mode == PAD_REPLICATE) return i < 0 ? 0 : n - 1;
-  const r = i % n;                       // circular
-  return r < 0 ? r + n : r;
-}
-
-/** Builds col [C·KH·KW × OH·OW] from one group's x [C, H, W]. */
-function im2col(x: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, SH: i32, SW: i32,
-                PT: i32, PL: i32, DH: i32, DW: i32, OH: i32, OW: i32, mode: i32, col: usize): void {
-  const P = OH * OW;
-  let row = col;
-  for (let c = 0; c < C; c++) {
-    const xc = x + (<usize>(c * H * W) << 2);
-    for (let kh = 0; kh < KH; kh++) {
-      for (let kw = 0; kw < KW; kw++) {
-        const iw0 = kw * DW - PL;
-        const lo = validLo(iw0, SW, OW), hi = validHi(iw0, SW, W, OW, lo);
-        for (let oh = 0; oh < OH; oh++) {
-          const dst = row + (<usize>(oh * OW) << 2);
-          const ih = mapIndex(oh * SH - PT + kh * DH, H, mode);
-          if (ih < 0) { memory.fill(dst, 0, <usize>OW << 2); continue; }
-          const src = xc + (<usize>(ih * W) << 2);
-          if (mode == PAD_ZEROS) {
-            memory.fill(dst, 0, <usize>lo << 2);
-            if (SW == 1) {
-              memory.copy(dst + (<usize>lo << 2), src + (<usize>(lo + iw0) << 2), <usize>(hi - lo) << 2);
-            } else {
-              for (let ow = lo; ow < hi; ow++) store<f32>(dst + (<usize>ow << 2), load<f32>(src + (<usize>(ow * SW + iw0) << 2)));
-            }
-            memory.fill(dst + (<usize>hi << 2), 0, <usize>(OW - hi) << 2);
-          } else {
-            for (let ow = 0; ow < OW; ow++) {
-              const iw = mapIndex(ow * SW + iw0, W, mode);
-              store<f32>(dst + (<usize>ow << 2), load<f32>(src + (<usize>iw << 2)));
-            }
-          }
-        }
-        row += <usize>P << 2;
-      }
-    }
-  }
-}
-
-/** Adds col [C·KH·KW × OH·OW] back onto one group's dx [C, H, W] (the adjoint of im2col). */
-function col2im(col: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, SH: i32, SW: i32,
-                PT: i32, PL: i32, DH: i32, DW: i32, OH: i32, OW: i32, mode: i32, dx: usize): void {
-  const P = OH * OW;
-  let row = col;
-  for (let c = 0; c < C; c++) {
-    const xc = dx + (<usize>(c * H * W) << 2);
-    for (let kh = 0; kh < KH; kh++) {
-      for (let kw = 0; kw < KW; kw++) {
-        const iw0 = kw * DW - PL;
-        const lo = validLo(iw0, SW, OW), hi = validHi(iw0, SW, W, OW, lo);
-        for (let oh = 0; oh < OH; oh++) {
-          const src = row + (<usize>(oh * OW) << 2);
-          const ih = mapIndex(oh * SH - PT + kh * DH, H, mode);
-          if (ih < 0) continue;
-          const dst = xc + (<usize>(ih * W) << 2);
-          if (mode == PAD_ZEROS) {
-            let ow = lo;
-            if (ASC_FEATURE_SIMD) {
-              if (SW == 1) {
-                for (; ow + 4 <= hi; ow += 4) {
-                  const d = dst + (<usize>(ow + iw0) << 2);
-                  v128.store(d, f32x4.add(v128.load(d), v128.load(src + (<usize>ow << 2))));
-                }
-              }
-            }
-            for (; ow < hi; ow++) {
-              const d = dst + (<usize>(ow * SW + iw0) << 2);
-              store<f32>(d, load<f32>(d) + load<f32>(src + (<usize>ow << 2)));
-            }
-          } else {
-            for (let ow = 0; ow < OW; ow++) {
-              const d = dst + (<usize>mapIndex(ow * SW + iw0, W, mode) << 2);
-              store<f32>(d, load<f32>(d) + load<f32>(src + (<usize>ow << 2)));
-            }
-          }
-        }
-        row += <usize>P << 2;
-      }
-    }
-  }
-}
 
 /** Depthwise (one input channel per group, zero padding): the direct kernels of depthwise.ts. */
 // @ts-ignore: decorator
@@ -153,18 +57,22 @@ export function conv2d_forward(x: usize, w: usize, b: usize, y: usize,
   }
   const Cg = Cin / groups, Mg = Cout / groups, K = Cg * KH * KW, P = OH * OW;
   const pointwise = isPointwise(KH, KW, SH, SW, PT, PL, H, W, OH, OW);
-  const col = scratch;
-  const gemmScratch = scratch + ((<usize>(K * P) * 4 + 15) & ~15);
+  // The forward needs no col matrix: B panels are packed straight from x (implicit im2col).
+  const geometry = scratch;
+  const gemmScratch = scratch + GEOMETRY_BYTES;
+  writeGeometry(geometry, Cg, H, W, KH, KW, SH, SW, PT, PL, DH, DW, OH, OW, mode);
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < groups; g++) {
       const xg = x + (<usize>((n * Cin + g * Cg) * H * W) << 2);
-      if (!pointwise) im2col(xg, Cg, H, W, KH, KW, SH, SW, PT, PL, DH, DW, OH, OW, mode, col);
       const yg = y + (<usize>((n * Cout + g * Mg) * P) << 2);
       const bg = b ? at(b, g * Mg) : 0;   // the bias of this group's output channels, per GEMM row
-      if (packedW) {
-        sgemm_packed(Mg, P, K, packedW + <usize>(g * pack_a_bytes(Mg, K)), pointwise ? xg : col, P, 1, yg, P, 0, gemmScratch, bg);
+      const wg = w + (<usize>(g * Mg * K) << 2);
+      const pw = packedW ? packedW + <usize>(g * pack_a_bytes(Mg, K)) : 0;
+      if (pointwise) {
+        if (pw) sgemm_packed(Mg, P, K, pw, xg, P, 1, yg, P, 0, gemmScratch, bg);
+        else sgemm_bias(Mg, P, K, wg, K, 1, xg, P, 1, yg, P, bg, 0, gemmScratch);
       } else {
-        sgemm_bias(Mg, P, K, w + (<usize>(g * Mg * K) << 2), K, 1, pointwise ? xg : col, P, 1, yg, P, bg, 0, gemmScratch);
+        sgemm_conv(Mg, P, K, wg, K, 1, pw, xg, geometry, yg, P, gemmScratch, bg);
       }
     }
   }

@@ -7,7 +7,8 @@
 // The SIMD micro-kernel holds MR×8 outputs in 2·MR f32x4 accumulators (enough independent chains to keep
 // the FMA/add pipes full), broadcasting A and loading B. V8 leaves 15 xmm registers to wasm on x86-64:
 // 12 accumulators + 2 B + 1 A fit with FMA (MR = 6); mul+add needs one more for the product, so MR = 5.
-import { madd, at, sumf, fillf } from './vec';
+import { madd, at, sumf } from './vec';
+import { packBConv } from './im2col';
 
 /** Rows of the micro-kernel: 6 (12 accumulators) with FMA and in the scalar build; 5 with mul+add. */
 export const MR: i32 = ASC_FEATURE_SIMD && !ASC_FEATURE_RELAXED_SIMD ? 5 : 6;
@@ -205,6 +206,12 @@ export function pack_a(A: usize, rsA: i32, csA: i32, M: i32, K: i32, dst: usize)
   packA(A, rsA, csA, 0, M, 0, K, dst);
 }
 
+/** C = A·col(x) + rowBias: a convolution's GEMM with B packed straight from the image (implicit im2col). */
+export function sgemm_conv(M: i32, N: i32, K: i32, A: usize, rsA: i32, csA: i32, PA: usize, x: usize, conv: usize,
+                           C: usize, ldc: i32, scratch: usize, rowBias: usize): void {
+  gemm(M, N, K, A, rsA, csA, PA, x, 0, 0, C, ldc, 0, scratch, rowBias, 0, conv);
+}
+
 /** sgemm with A already packed by pack_a (weights packed once, reused until they change). */
 export function sgemm_packed(M: i32, N: i32, K: i32, PA: usize,
                              B: usize, rsB: i32, csB: i32,
@@ -214,11 +221,12 @@ export function sgemm_packed(M: i32, N: i32, K: i32, PA: usize,
 
 /**
  * The blocked loops; PA ≠ 0: A comes prepacked (pack_a layout), else it is packed block by block.
- * rowBias / colBias (0: none) are added on the first K slice, inside the micro-kernel.
+ * rowBias / colBias (0: none) are added on the first K slice, inside the micro-kernel. conv ≠ 0: B is
+ * the implicit im2col matrix of the image at B, packed straight from it (see im2col.ts).
  */
 function gemm(M: i32, N: i32, K: i32, A: usize, rsA: i32, csA: i32, PA: usize,
               B: usize, rsB: i32, csB: i32, C: usize, ldc: i32, accumulate: i32, scratch: usize,
-              rowBias: usize, colBias: usize): void {
+              rowBias: usize, colBias: usize, conv: usize = 0): void {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {
     for (let i = 0; i < M; i++) {
@@ -240,7 +248,8 @@ function gemm(M: i32, N: i32, K: i32, A: usize, rsA: i32, csA: i32, PA: usize,
     for (let k0 = 0; k0 < K; k0 += KC) {
       const kc = min(KC, K - k0);
       const acc = accumulate != 0 || k0 > 0;
-      packB(B, rsB, csB, k0, kc, j0, nc, pb);
+      if (conv) packBConv(B, conv, k0, kc, j0, nc, pb);
+      else packB(B, rsB, csB, k0, kc, j0, nc, pb);
       for (let i0 = 0; i0 < M; i0 += MC) {
         const mc = min(MC, M - i0);
         if (!PA) packA(A, rsA, csA, i0, mc, k0, kc, pa);
@@ -270,14 +279,5 @@ export function channel_sum(x: usize, N: i32, C: i32, S: i32, out: usize): void 
       total += <f64>sumf(x + (<usize>((n * C + c) * S) << 2), S);
     }
     store<f32>(at(out, c), <f32>total);
-  }
-}
-
-/** y[n, c, s] = b[c] for y laid out [N, C, S] (bias broadcast before an accumulating GEMM). */
-export function fill_channels(y: usize, b: usize, N: i32, C: i32, S: i32): void {
-  for (let n = 0; n < N; n++) {
-    for (let c = 0; c < C; c++) {
-      fillf(y + (<usize>((n * C + c) * S) << 2), S, load<f32>(at(b, c)));
-    }
   }
 }

@@ -8,7 +8,6 @@ export interface Kernels {
         C: Ptr, ldc: number, accumulate: number, scratch: Ptr): void;
   sgemm_scratch_bytes(): number;
   channel_sum(x: Ptr, N: number, C: number, S: number, out: Ptr): void;
-  fill_channels(y: Ptr, b: Ptr, N: number, C: number, S: number): void;
   conv2d_scratch_bytes(K: number, P: number): number;
   conv2d_pack_weights(w: Ptr, Cout: number, K: number, groups: number, transposed: number, dst: Ptr): void;
   conv2d_packed_bytes(Cout: number, K: number, groups: number, transposed: number): number;

@@ -6,7 +6,7 @@
 // ih = oh·SH − PT + kh·DH, iw = ow·SW − PL + kw·DW, and out-of-range (ih, iw) mapped by the padding mode.
 // A 1×1, stride-1, unpadded convolution skips im2col: col is x itself. Depthwise convolution with zero
 // padding runs the direct kernels of depthwise.ts instead.
-import { sgemm, sgemm_bias, sgemm_conv, sgemm_packed, sgemm_scratch_bytes, pack_a_bytes, pack_a, channel_sum } from './gemm';
+import { sgemm, sgemm_bias, sgemm_conv, sgemm_packed, sgemm_scratch_bytes, pack_a_bytes, pack_a, channel_sum, MR, NR } from './gemm';
 import { at } from './vec';
 import { im2col, col2im, writeGeometry, GEOMETRY_BYTES, PAD_ZEROS } from './im2col';
 import { depthwise_forward, depthwise_backward_data, depthwise_backward_filter } from './depthwise';
@@ -42,8 +42,14 @@ export function conv2d_packed_bytes(Cout: i32, K: i32, groups: i32, transposed: 
 }
 
 /** Scratch bytes the three conv kernels need for a group's col matrix of K×P floats plus the GEMM's packing. */
-export function conv2d_scratch_bytes(K: i32, P: i32): i32 {
-  return ((K * P * 4 + 15) & ~15) + sgemm_scratch_bytes();
+export function conv2d_scratch_bytes(K: i32, P: i32, Mg: i32): i32 {
+  return ((K * P * 4 + 15) & ~15) + ((K * Mg * 4 + 15) & ~15) + sgemm_scratch_bytes();
+}
+
+/** Rows and columns a GEMM computes once both are rounded up to whole micro-tiles (its padded area). */
+// @ts-ignore: decorator
+@inline function paddedArea(M: i32, N: i32): i32 {
+  return ((M + MR - 1) / MR) * MR * (((N + NR - 1) / NR) * NR);
 }
 
 /** y[N, Cout, OH, OW] = conv(x[N, Cin, H, W], w[Cout, Cin/groups, KH, KW]) + b[Cout] (b = 0: no bias). */
@@ -119,16 +125,30 @@ export function conv2d_backward_filter(dy: usize, x: usize, dw: usize, db: usize
   const Cg = Cin / groups, Mg = Cout / groups, K = Cg * KH * KW, P = OH * OW;
   const pointwise = isPointwise(KH, KW, SH, SW, PT, PL, H, W, OH, OW);
   const col = scratch;
-  const gemmScratch = scratch + ((<usize>(K * P) * 4 + 15) & ~15);
-  for (let n = 0; n < N; n++) {
-    for (let g = 0; g < groups; g++) {
+  const dwT = col + ((<usize>(K * P) * 4 + 15) & ~15);
+  const gemmScratch = dwT + ((<usize>(K * Mg) * 4 + 15) & ~15);
+  // dW_g = Σ_n dY_g·colᵀ [Mg × K], or as its transpose col·dY_gᵀ [K × Mg] when that wastes much less of the
+  // micro-tiles (few taps: a 1-channel 3×3 conv has K = 9, one full and one ninth-full 8-column panel).
+  const transposed = paddedArea(K, Mg) * 5 < paddedArea(Mg, K) * 4;
+  for (let g = 0; g < groups; g++) {
+    for (let n = 0; n < N; n++) {
       const xg = x + (<usize>((n * Cin + g * Cg) * H * W) << 2);
       if (!pointwise) im2col(xg, Cg, H, W, KH, KW, SH, SW, PT, PL, DH, DW, OH, OW, mode, col);
-      // dW_g[Mg × K] += dY_g[Mg × P] · colᵀ: B[p, k] = col[k, p] (row stride 1, column stride P).
-      sgemm(Mg, K, P,
-            dy + (<usize>((n * Cout + g * Mg) * P) << 2), P, 1,
-            pointwise ? xg : col, 1, P,
-            dw + (<usize>(g * Mg * K) << 2), K, n > 0 ? 1 : 0, gemmScratch);
+      const B = pointwise ? xg : col;
+      const dyg = dy + (<usize>((n * Cout + g * Mg) * P) << 2);
+      if (transposed) {
+        // dWᵀ[K × Mg] += col[K × P] · dY_gᵀ: B[p, m] = dy[m, p] (row stride 1, column stride P).
+        sgemm(K, Mg, P, B, P, 1, dyg, 1, P, dwT, Mg, n > 0 ? 1 : 0, gemmScratch);
+      } else {
+        // dW_g[Mg × K] += dY_g[Mg × P] · colᵀ: B[p, k] = col[k, p] (row stride 1, column stride P).
+        sgemm(Mg, K, P, dyg, P, 1, B, 1, P, dw + (<usize>(g * Mg * K) << 2), K, n > 0 ? 1 : 0, gemmScratch);
+      }
+    }
+    if (transposed) {
+      const dwg = dw + (<usize>(g * Mg * K) << 2);
+      for (let m = 0; m < Mg; m++) {
+        for (let k = 0; k < K; k++) store<f32>(at(dwg, m * K + k), load<f32>(at(dwT, k * Mg + m)));
+      }
     }
   }
   if (db) channel_sum(dy, N, Cout, P, db);

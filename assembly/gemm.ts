@@ -55,6 +55,23 @@ function packB(B: usize, rsB: i32, csB: i32, k0: i32, kc: i32, j0: i32, nc: i32,
         }
         continue;
       }
+      if (rsB == 1 && cols == NR) {
+        // B stored transposed (columns contiguous in k): four k of each column per load, 4×4 transposes.
+        let k = 0;
+        for (; k + 4 <= kc; k += 4) {
+          const s = src + (<usize>k << 2);
+          const d = panel + (<usize>(k * NR) << 2);
+          const cs = <usize>csB << 2;
+          transpose4(d, v128.load(s), v128.load(s + cs), v128.load(s + 2 * cs), v128.load(s + 3 * cs));
+          transpose4(d + 16, v128.load(s + 4 * cs), v128.load(s + 5 * cs), v128.load(s + 6 * cs), v128.load(s + 7 * cs));
+        }
+        for (; k < kc; k++) {
+          const s = src + (<usize>k << 2);
+          const d = panel + (<usize>(k * NR) << 2);
+          for (let c = 0; c < NR; c++) store<f32>(d + (<usize>c << 2), load<f32>(s + (<usize>(c * csB) << 2)));
+        }
+        continue;
+      }
     }
     for (let k = 0; k < kc; k++) {
       const s = src + (<usize>(k * rsB) << 2);
@@ -64,6 +81,20 @@ function packB(B: usize, rsB: i32, csB: i32, k0: i32, kc: i32, j0: i32, nc: i32,
       for (; c < NR; c++) store<f32>(d + (<usize>c << 2), 0);
     }
   }
+}
+
+/**
+ * Stores the transpose of the 4×4 block whose columns are v0..v3 (vc = four consecutive k of column c) as
+ * four rows of a packed panel: row k at d + k·NR·4 holds (v0[k], v1[k], v2[k], v3[k]).
+ */
+// @ts-ignore: decorator
+@inline function transpose4(d: usize, v0: v128, v1: v128, v2: v128, v3: v128): void {
+  const a = v128.shuffle<f32>(v0, v1, 0, 4, 1, 5), b = v128.shuffle<f32>(v2, v3, 0, 4, 1, 5);
+  const c = v128.shuffle<f32>(v0, v1, 2, 6, 3, 7), e = v128.shuffle<f32>(v2, v3, 2, 6, 3, 7);
+  v128.store(d, v128.shuffle<f32>(a, b, 0, 1, 4, 5));
+  v128.store(d, v128.shuffle<f32>(a, b, 2, 3, 6, 7), NR * 4);
+  v128.store(d, v128.shuffle<f32>(c, e, 0, 1, 4, 5), NR * 8);
+  v128.store(d, v128.shuffle<f32>(c, e, 2, 3, 6, 7), NR * 12);
 }
 
 /** Writes (or adds) the first mr×nr entries of an MR×NR tile held at `tile` into C. */

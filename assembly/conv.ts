@@ -9,7 +9,7 @@
 import { sgemm, sgemm_bias, sgemm_conv, sgemm_packed, sgemm_scratch_bytes, pack_a_bytes, pack_a, channel_sum, MR, NR } from './gemm';
 import { at } from './vec';
 import { im2col, col2im, writeGeometry, GEOMETRY_BYTES, PAD_ZEROS } from './im2col';
-import { depthwise_forward, depthwise_backward_data, depthwise_backward_filter } from './depthwise';
+import { depthwise_forward, depthwise_backward_data, depthwise_backward_filter, depthwise_scratch_bytes } from './depthwise';
 
 /** Depthwise (one input channel per group, zero padding): the direct kernels of depthwise.ts. */
 // @ts-ignore: decorator
@@ -42,8 +42,13 @@ export function conv2d_packed_bytes(Cout: i32, K: i32, groups: i32, transposed: 
 }
 
 /** Scratch bytes the three conv kernels need for a group's col matrix of K×P floats plus the GEMM's packing. */
-export function conv2d_scratch_bytes(K: i32, P: i32, Mg: i32): i32 {
-  return ((K * P * 4 + 15) & ~15) + ((K * Mg * 4 + 15) & ~15) + sgemm_scratch_bytes();
+export function conv2d_scratch_bytes(N: i32, Cin: i32, H: i32, W: i32, Cout: i32, KH: i32, KW: i32,
+                                     SH: i32, SW: i32, PT: i32, PL: i32, DH: i32, DW: i32, OH: i32, OW: i32,
+                                     groups: i32, mode: i32): i32 {
+  const K = (Cin / groups) * KH * KW, P = OH * OW, Mg = Cout / groups;
+  const gemm = ((K * P * 4 + 15) & ~15) + ((K * Mg * 4 + 15) & ~15) + sgemm_scratch_bytes();
+  if (!isDepthwise(Cin, groups, mode)) return gemm;
+  return max(gemm, depthwise_scratch_bytes(H, W, KH, KW, SH, SW, PT, PL, DH, DW, OH, OW));
 }
 
 /** Rows and columns a GEMM computes once both are rounded up to whole micro-tiles (its padded area). */
@@ -58,7 +63,7 @@ export function conv2d_forward(x: usize, w: usize, b: usize, y: usize,
                                SH: i32, SW: i32, PT: i32, PL: i32, DH: i32, DW: i32, OH: i32, OW: i32,
                                groups: i32, mode: i32, scratch: usize, packedW: usize): void {
   if (isDepthwise(Cin, groups, mode)) {
-    depthwise_forward(x, w, b, y, N, Cin, H, W, Cout / Cin, KH, KW, SH, SW, PT, PL, DH, DW, OH, OW);
+    depthwise_forward(x, w, b, y, N, Cin, H, W, Cout / Cin, KH, KW, SH, SW, PT, PL, DH, DW, OH, OW, scratch);
     return;
   }
   const Cg = Cin / groups, Mg = Cout / groups, K = Cg * KH * KW, P = OH * OW;

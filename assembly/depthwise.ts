@@ -18,6 +18,28 @@ function planeForward(xp: usize, wk: usize, bias: f32, yp: usize, H: i32, W: i32
     let ow = 0;
     if (ASC_FEATURE_SIMD) {
       for (; ow < lo; ow++) store<f32>(at(yr, ow), edge(xp, wk, bias, H, W, KH, KW, DH, DW, h0, ow * SW - PL));
+      // 3×3, stride 1, undilated, all three rows inside: weights held in registers, eight columns a step.
+      if (KH == 3 && KW == 3 && SW == 1 && DH == 1 && DW == 1 && h0 >= 0 && h0 + 2 < H) {
+        const r0 = xp + (<usize>(h0 * W - PL) << 2), r1 = r0 + (<usize>W << 2), r2 = r1 + (<usize>W << 2);
+        const w00 = v128.load32_splat(wk), w01 = v128.load32_splat(wk, 4), w02 = v128.load32_splat(wk, 8);
+        const w10 = v128.load32_splat(wk, 12), w11 = v128.load32_splat(wk, 16), w12 = v128.load32_splat(wk, 20);
+        const w20 = v128.load32_splat(wk, 24), w21 = v128.load32_splat(wk, 28), w22 = v128.load32_splat(wk, 32);
+        const bv = f32x4.splat(bias);
+        for (; ow + 8 <= hi; ow += 8) {
+          const o = <usize>ow << 2;
+          let a0 = madd(w00, v128.load(r0 + o), bv), a1 = madd(w00, v128.load(r0 + o, 16), bv);
+          a0 = madd(w01, v128.load(r0 + o, 4), a0); a1 = madd(w01, v128.load(r0 + o, 20), a1);
+          a0 = madd(w02, v128.load(r0 + o, 8), a0); a1 = madd(w02, v128.load(r0 + o, 24), a1);
+          a0 = madd(w10, v128.load(r1 + o), a0); a1 = madd(w10, v128.load(r1 + o, 16), a1);
+          a0 = madd(w11, v128.load(r1 + o, 4), a0); a1 = madd(w11, v128.load(r1 + o, 20), a1);
+          a0 = madd(w12, v128.load(r1 + o, 8), a0); a1 = madd(w12, v128.load(r1 + o, 24), a1);
+          a0 = madd(w20, v128.load(r2 + o), a0); a1 = madd(w20, v128.load(r2 + o, 16), a1);
+          a0 = madd(w21, v128.load(r2 + o, 4), a0); a1 = madd(w21, v128.load(r2 + o, 20), a1);
+          a0 = madd(w22, v128.load(r2 + o, 8), a0); a1 = madd(w22, v128.load(r2 + o, 24), a1);
+          v128.store(at(yr, ow), a0);
+          v128.store(at(yr, ow), a1, 16);
+        }
+      }
       // Eight columns at a time: two independent accumulator chains.
       for (; ow + 8 <= hi; ow += 8) {
         const w0 = ow * SW - PL;
@@ -71,18 +93,50 @@ function planeForward(xp: usize, wk: usize, bias: f32, yp: usize, H: i32, W: i32
   return s;
 }
 
+/** Height and width of the zero-padded copy of a plane that depthwise_forward works on (see below). */
+// @ts-ignore: decorator
+@inline function paddedH(H: i32, KH: i32, SH: i32, PT: i32, DH: i32, OH: i32): i32 {
+  return max(H + PT, (OH - 1) * SH + (KH - 1) * DH + 1);
+}
+
+// @ts-ignore: decorator
+@inline function paddedW(W: i32, KW: i32, SW: i32, PL: i32, DW: i32, OW: i32): i32 {
+  return max(W + PL, (OW - 1) * SW + (KW - 1) * DW + 1) + 8;   // + 8: room for the 8-wide loads' tails
+}
+
+/** Scratch bytes depthwise_forward needs: one zero-padded plane. */
+export function depthwise_scratch_bytes(H: i32, W: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32,
+                                        DH: i32, DW: i32, OH: i32, OW: i32): i32 {
+  return paddedH(H, KH, SH, PT, DH, OH) * paddedW(W, KW, SW, PL, DW, OW) * 4;
+}
+
+/**
+ * y = depthwise conv of x. Each input plane is first copied into a zero-padded plane in scratch, so that
+ * every window is inside it and the vector loops cover whole rows (no scalar edge outputs).
+ */
 export function depthwise_forward(x: usize, w: usize, b: usize, y: usize, N: i32, C: i32, H: i32, W: i32, M: i32,
                                   KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32, DH: i32, DW: i32,
-                                  OH: i32, OW: i32): void {
-  const lo = validLo(-PL, SW, OW), hi = validHi(-PL, SW, W - (KW - 1) * DW, OW, lo);   // whole window inside
+                                  OH: i32, OW: i32, scratch: usize): void {
+  const Hp = paddedH(H, KH, SH, PT, DH, OH), Wp = paddedW(W, KW, SW, PL, DW, OW);
+  const padded = PT > 0 || PL > 0;
+  if (padded) memory.fill(scratch, 0, <usize>(Hp * Wp) << 2);
+  const lo = 0, hi = padded ? OW : validHi(-PL, SW, W - (KW - 1) * DW, OW, 0);
   for (let n = 0; n < N; n++) {
     for (let c = 0; c < C; c++) {
-      const xp = x + (<usize>((n * C + c) * H * W) << 2);
+      let xp = x + (<usize>((n * C + c) * H * W) << 2);
+      if (padded) {
+        // Interior rows of the padded plane get the input rows; the zero border was filled once above.
+        for (let h = 0; h < H; h++) {
+          memory.copy(scratch + (<usize>((h + PT) * Wp + PL) << 2), xp + (<usize>(h * W) << 2), <usize>W << 2);
+        }
+        xp = scratch;
+      }
       for (let j = 0; j < M; j++) {
         const co = c * M + j;
         const yp = y + (<usize>((n * C * M + co) * OH * OW) << 2);
-        planeForward(xp, w + (<usize>(co * KH * KW) << 2), b ? load<f32>(at(b, co)) : 0, yp,
-                     H, W, KH, KW, SH, SW, PT, PL, DH, DW, OH, OW, lo, hi);
+        const wk = w + (<usize>(co * KH * KW) << 2), bias = b ? load<f32>(at(b, co)) : <f32>0;
+        if (padded) planeForward(xp, wk, bias, yp, Hp, Wp, KH, KW, SH, SW, 0, 0, DH, DW, OH, OW, lo, hi);
+        else planeForward(xp, wk, bias, yp, H, W, KH, KW, SH, SW, 0, 0, DH, DW, OH, OW, lo, hi);
       }
     }
   }

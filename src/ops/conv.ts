@@ -139,21 +139,19 @@ function packedWeights(e: Engine, g: Geometry, w: Tensor, transposed: boolean, o
 
 function forward(e: Engine, g: Geometry, x: Tensor, w: Tensor, b: Tensor | null, outShape: number[], op: string): Tensor {
   const y = e.empty(outShape, 'float32', op);
-  const K = (g.Cin / g.groups) * g.KH * g.KW;
   const packed = packedWeights(e, g, w, false, op);
-  const scratch = e.scratch(e.kernels.conv2d_scratch_bytes(K, g.OH * g.OW, g.Cout / g.groups), op);
+  const scratch = e.scratch(e.kernels.conv2d_scratch_bytes(...kernelArgs(g)), op);
   e.kernels.conv2d_forward(x.offset, w.offset, b ? b.offset : 0, y.offset, ...kernelArgs(g), scratch, packed);
   return y;
 }
 
 function backward(e: Engine, g: Geometry, dy: Tensor, x: Tensor, w: Tensor, flags: ConvBackwardFlags, op: string): ConvGrads {
-  const K = (g.Cin / g.groups) * g.KH * g.KW;
   const grads: ConvGrads = {};
   if (flags.input ?? true) grads.dx = e.empty(x.shape, 'float32', op);
   if (flags.weight ?? true) grads.dw = e.empty(w.shape, 'float32', op);
   if (flags.bias ?? true) grads.db = e.empty([g.Cout], 'float32', op);
   const packedT = grads.dx ? packedWeights(e, g, w, true, op) : 0;
-  const scratch = e.scratch(e.kernels.conv2d_scratch_bytes(K, g.OH * g.OW, g.Cout / g.groups), op);
+  const scratch = e.scratch(e.kernels.conv2d_scratch_bytes(...kernelArgs(g)), op);
   if (grads.dx) e.kernels.conv2d_backward_data(dy.offset, w.offset, grads.dx.offset, ...kernelArgs(g), scratch, packedT);
   if (grads.dw) {
     e.kernels.conv2d_backward_filter(dy.offset, x.offset, grads.dw.offset, grads.db ? grads.db.offset : 0, ...kernelArgs(g), scratch);

@@ -8,7 +8,7 @@ export interface Kernels {
         C: Ptr, ldc: number, accumulate: number, scratch: Ptr): void;
   sgemm_scratch_bytes(): number;
   channel_sum(x: Ptr, N: number, C: number, S: number, out: Ptr): void;
-  conv2d_scratch_bytes(K: number, P: number, Mg: number): number;
+  conv2d_scratch_bytes(...geometry: number[]): number;
   conv2d_pack_weights(w: Ptr, Cout: number, K: number, groups: number, transposed: number, dst: Ptr): void;
   conv2d_packed_bytes(Cout: number, K: number, groups: number, transposed: number): number;
   pack_a(A: Ptr, rsA: number, csA: number, M: number, K: number, dst: Ptr): void;

@@ -23,6 +23,32 @@ export function maxpool2d_forward(x: usize, y: usize, idx: usize, P: i32, H: i32
       if (ASC_FEATURE_SIMD) {
         for (; ow < owLo; ow++) maxWindow(xp, yp, ip, H, W, KH, KW, DH, DW, h0, ow * SW - PW, oh * OW + ow);
         const laneStep = i32x4.mul(i32x4(0, 1, 2, 3), i32x4.splat(SW));
+        if (KH == 2 && KW == 2 && SH == 2 && SW == 2 && DH == 1 && DW == 1 && h0 >= 0 && h0 + 1 < H) {
+          // 2×2 / 2: one pair of loads per input row gives four windows; taps in row-major window order.
+          const row0 = xp + (<usize>(h0 * W) << 2), row1 = row0 + (<usize>W << 2);
+          for (; ow + 4 <= owHi; ow += 4) {
+            const w0 = 2 * ow - PW;
+            const p0 = at(row0, w0), p1 = at(row1, w0);
+            const a0 = v128.load(p0), a1 = v128.load(p0, 16), b0 = v128.load(p1), b1 = v128.load(p1, 16);
+            let best = v128.shuffle<f32>(a0, a1, 0, 2, 4, 6);
+            let bestIdx = i32x4.add(i32x4.splat(h0 * W + w0), laneStep);
+            let v = v128.shuffle<f32>(a0, a1, 1, 3, 5, 7);
+            let take = v128.or(f32x4.gt(v, best), f32x4.ne(v, v));
+            best = v128.bitselect(v, best, take);
+            bestIdx = v128.bitselect(i32x4.add(bestIdx, i32x4.splat(1)), bestIdx, take);
+            const belowIdx = i32x4.add(i32x4.splat((h0 + 1) * W + w0), laneStep);
+            v = v128.shuffle<f32>(b0, b1, 0, 2, 4, 6);
+            take = v128.or(f32x4.gt(v, best), f32x4.ne(v, v));
+            best = v128.bitselect(v, best, take);
+            bestIdx = v128.bitselect(belowIdx, bestIdx, take);
+            v = v128.shuffle<f32>(b0, b1, 1, 3, 5, 7);
+            take = v128.or(f32x4.gt(v, best), f32x4.ne(v, v));
+            best = v128.bitselect(v, best, take);
+            bestIdx = v128.bitselect(i32x4.add(belowIdx, i32x4.splat(1)), bestIdx, take);
+            v128.store(at(yp, oh * OW + ow), best);
+            v128.store(at(ip, oh * OW + ow), bestIdx);
+          }
+        }
         for (; ow + 4 <= owHi; ow += 4) {
           const w0 = ow * SW - PW;
           let best = f32x4.splat(-Infinity), bestIdx = i32x4.splat(-1);

@@ -163,7 +163,9 @@ export function packBConv(x: usize, g: usize, k0: i32, kc: i32, j0: i32, nc: i32
             const row = xc + (<usize>(h * W) << 2);
             const iwb = ow * SW - PL + kw * DW;
             if (mode == PAD_ZEROS) {
-              const lo = validLo(iwb, SW, len), hi = validHi(iwb, SW, W, len, lo);
+              // Columns i with iwb + i·SW inside [0, W) (no division when SW = 1).
+              const lo = SW == 1 ? min(len, max(0, -iwb)) : validLo(iwb, SW, len);
+              const hi = SW == 1 ? max(lo, min(len, W - iwb)) : validHi(iwb, SW, W, len, lo);
               let i = 0;
               for (; i < lo; i++) store<f32>(dst + (<usize>i << 2), 0);
               for (; i < hi; i++) store<f32>(dst + (<usize>i << 2), load<f32>(at(row, iwb + i * SW)));

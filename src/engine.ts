@@ -6,6 +6,11 @@ import type { Kernels } from './runtime/kernels.js';
 import type { Backend } from './runtime/load.js';
 import { makeOps, type Ops } from './ops/index.js';
 import { checkShape } from './ops/check.js';
+import { layers, type Layers } from './layers/index.js';
+import { makeOptim, type Optim } from './optim/index.js';
+import { augment } from './train/augment.js';
+import { Sequential, loadModel, loadModelFile, type SequentialOptions } from './model/sequential.js';
+import type { Layer } from './layers/layer.js';
 
 export interface MemoryInfo {
   /** Live tensors. */
@@ -24,6 +29,12 @@ type TidyResult = Tensor | readonly TidyResult[] | { readonly [k: string]: TidyR
 
 export class Engine {
   readonly ops: Ops;
+  /** Layer factories (nn.layers.conv2d({...}), …) for nn.sequential. */
+  readonly layers: Layers = layers;
+  /** Optimizers, learning-rate schedules and gradient clipping. */
+  readonly optim: Optim;
+  /** Seeded data-augmentation transforms for fit({ augment }). */
+  readonly augment = augment;
   private readonly allocator: Allocator;
   /** @internal Packed weight copies (see PackCache). */
   readonly packs: PackCache;
@@ -45,6 +56,25 @@ export class Engine {
     this.allocator = new Allocator(wasmMemory, kernels.heap_base(), maxMemoryBytes);
     this.packs = new PackCache((bytes, what) => this.allocator.alloc(bytes, what), (offset) => this.allocator.free(offset));
     this.ops = makeOps(this);
+    this.optim = makeOptim(this);
+  }
+
+  /** A model from a list of layers; with inputShape (per sample) every shape is inferred and checked now. */
+  sequential(layerList: Layer[], opts?: SequentialOptions): Sequential {
+    this.assertAlive();
+    return new Sequential(this, layerList, opts);
+  }
+
+  /** A model from checkpoint bytes written by model.save() (safetensors with the architecture in its metadata). */
+  load(bytes: Uint8Array | ArrayBuffer): Sequential {
+    this.assertAlive();
+    return loadModel(this, bytes);
+  }
+
+  /** Node: nn.load of a file. */
+  loadFile(path: string): Promise<Sequential> {
+    this.assertAlive();
+    return loadModelFile(this, path);
   }
 
   /** A new tensor holding a copy of `data` (float32 by default). */

@@ -8,6 +8,18 @@ export { Tensor, type DType } from './tensor.js';
 export type { Backend } from './runtime/load.js';
 export type { MemoryInfo } from './engine.js';
 export type { Ops } from './ops/index.js';
+export { layers, Layer, Param, Rng } from './layers/index.js';
+export type * from './layers/index.js';
+export { Sequential } from './model/sequential.js';
+export type { SequentialOptions, Architecture } from './model/sequential.js';
+export type { SummaryOptions, SummaryRow } from './model/summary.js';
+export { Optimizer, SGD, Adam } from './optim/index.js';
+export type { OptimizerOptions, SgdOptimizerOptions, AdamOptimizerOptions, Schedule, ScheduleContext } from './optim/index.js';
+export { schedules } from './optim/schedules.js';
+export { augment } from './train/augment.js';
+export type { Transform } from './train/augment.js';
+export type { FitOptions, History, Callbacks, DataInput, ArrayData, Batch, EvalResult, PredictOptions, EvaluateOptions } from './train/fit.js';
+export type { BatchLogs, EpochLogs, Verbose } from './train/progress.js';
 
 export interface InitOptions {
   /** Which build to run: 'auto' (default) picks the best the host validates. */

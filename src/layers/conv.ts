@@ -64,11 +64,17 @@ function resolvePadding(where: string, p: unknown, k: [number, number], d: [numb
   return [ph, ph, pw, pw];
 }
 
+/** Resolved options, in 2-D form (a conv1d is a conv2d over [C, 1, L]). */
+interface ConvCfg {
+  outChannels: number; inChannels?: number; kernel: [number, number]; stride: [number, number]; dilation: [number, number];
+  padding: Conv2dOptions['padding'] | Conv1dOptions['padding']; groups: number; paddingMode: PaddingMode; bias: boolean;
+}
+
 abstract class ConvBase extends Layer {
   protected weight!: Param;
   protected biasP: Param | null = null;
   protected x: Tensor | null = null;
-  protected cfg: Required<Omit<Conv2dLayerOptions, 'inChannels' | 'weightInit' | 'biasInit'>> & { inChannels?: number };
+  protected cfg: ConvCfg;
   protected weightInit: Initializer;
   protected biasInit: Initializer;
   protected out: [number, number] = [1, 1];
@@ -104,15 +110,15 @@ abstract class ConvBase extends Layer {
     const pad4 = oneD ? null : resolvePadding(where, padding, kernel, dilation, stride);
     if (oneD && padding === 'same' && stride[1] !== 1) throw new Error(`${where}: padding 'same' needs stride 1 (as PyTorch), got stride ${stride[1]}`);
     if (pad4 && Array.isArray(padding) && padding.length === 2) padding = [padding[0], padding[1]];
-    this.cfg = { outChannels, kernel, inChannels, stride, padding: padding as Conv2dOptions['padding'], dilation, groups, paddingMode, bias };
+    this.cfg = { outChannels, kernel, inChannels, stride, padding: padding as ConvCfg['padding'], dilation, groups, paddingMode, bias };
   }
 
   /** The per-side padding [top, bottom, left, right] (2-D form). */
   protected abstract pad4(): [number, number, number, number];
   protected abstract opsOptions(): Conv2dOptions | Conv1dOptions;
 
-  protected inferSpatial(inShape: readonly number[], expected: string, C: number, spatial: [number, number]): number[] {
-    const { inChannels, groups, outChannels } = this.cfg;
+  protected inferSpatial(inShape: readonly number[], expected: string, C: number, spatial: [number, number]): void {
+    const { inChannels, groups } = this.cfg;
     if (inChannels !== undefined && C !== inChannels) throw new ShapeError(expected, inShape, `inChannels ${inChannels}`);
     if (C % groups !== 0) throw new ShapeError(expected, inShape, `${C} input channels are not divisible by groups ${groups}`);
     const [PT, PB, PL, PR] = this.pad4();
@@ -131,8 +137,6 @@ abstract class ConvBase extends Layer {
     if (OH < 1 || OW < 1) throw new ShapeError(expected, inShape, `the dilated kernel does not fit: output would be ${OH}×${OW}`);
     this.out = [OH, OW];
     this.cfg.inChannels = C;
-    void outChannels;
-    return [];
   }
 
   protected abstract weightShape(): number[];
@@ -175,7 +179,7 @@ export class Conv2d extends ConvBase {
 
   protected opsOptions(): Conv2dOptions {
     const c = this.cfg;
-    return { stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups, paddingMode: c.paddingMode };
+    return { stride: c.stride, padding: c.padding as Conv2dOptions['padding'], dilation: c.dilation, groups: c.groups, paddingMode: c.paddingMode };
   }
 
   protected weightShape(): number[] {
@@ -260,10 +264,6 @@ export class Conv1d extends ConvBase {
     if (g.db) this.biasP!.accumulate(g.db);
     this.x = null;
     return g.dx ?? null;
-  }
-
-  override geometry(): LayerGeometry {
-    return {};
   }
 
   config(): LayerConfig {

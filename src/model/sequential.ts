@@ -94,7 +94,13 @@ export class Sequential {
         throw new Error(`${where}: layer ${i} (${layer.type}) with input ${shapeStr(shape)} from ${from}: ${(e as Error).message}`);
       }
     });
-    this.layers.forEach((layer, i) => layer.build(this.engine, shapes[i], this.rng.fork(`layer/${i}`)));
+    let i = 0;
+    try {
+      for (; i < this.layers.length; i++) this.layers[i].build(this.engine, shapes[i], this.rng.fork(`layer/${i}`));
+    } catch (e) {
+      for (const l of this.layers) l.dispose();   // free what the earlier layers allocated
+      throw new Error(`${where}: building layer ${i} (${this.layers[i].type}): ${(e as Error).message}`);
+    }
     this.inputShape = [...inputShape];
     this.outputShape = shape;
     this.setTraining(this.training);

@@ -3,7 +3,7 @@
 // bar (plain lines when stdout is not a terminal), per-epoch loss/accuracy, the test accuracy and images/s, then
 // saves a checkpoint (safetensors) and checks that reloading it gives the same predictions.
 //
-//   node examples/mnist.mjs [--epochs 6] [--train 8000] [--test 2000] [--batch 64] [--lr 0.004] [--seed 1]
+//   node examples/mnist.mjs [--epochs 6] [--train 8000] [--test 2000] [--batch 64] [--lr 0.03] [--seed 1]
 //                           [--out build/mnist-cnn.safetensors] [--quiet]
 import { init } from 'simdnn';
 import { mkdirSync } from 'node:fs';
@@ -64,15 +64,17 @@ export async function main(opts = {}) {
   const nTrain = Math.min(opts.train ?? data.n - nTest, data.n - nTest);
   const train = { x: data.x.subarray(0, nTrain * SIZE), y: data.y.subarray(0, nTrain), shape: [1, 28, 28] };
   const test = { x: data.x.subarray((data.n - nTest) * SIZE), y: data.y.subarray(data.n - nTest), shape: [1, 28, 28] };
-  const epochs = opts.epochs ?? 6, batchSize = opts.batch ?? 64, lr = opts.lr ?? 4e-3;
+  const epochs = opts.epochs ?? 6, batchSize = opts.batch ?? 64, lr = opts.lr ?? 0.03;
   if (!opts.quiet) {
     print(`simdnn ${nn.backend} backend — MNIST digits from the 'mnist' package: ${nTrain} for training, ${nTest} held out for test`);
     print(`(loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
   }
   const model = buildModel(nn, seed);
   if (!opts.quiet) { model.summary({ print }); print(''); }
-  // Adam with a one-cycle schedule: warm up to lr over the first 30 % of the steps, then anneal.
-  const optimizer = nn.optim.adam({ lr, schedule: nn.optim.schedules.oneCycle() });
+  // SGD with Nesterov momentum; the learning rate warms up linearly over 20 steps, then follows a cosine to 0 at the
+  // last step of the last epoch (fit tells the schedule the total).
+  const S = nn.optim.schedules;
+  const optimizer = nn.optim.sgd({ lr, momentum: 0.9, nesterov: true, schedule: S.warmup({ steps: 20, then: S.cosine() }) });
   const t1 = performance.now();
   const history = await model.fit(train, {
     optimizer, epochs, batchSize, seed,
@@ -98,9 +100,10 @@ export async function main(opts = {}) {
     await model.saveFile(out);
     const back = await nn.loadFile(out);
     const sample = nn.tensor(test.x.subarray(0, 100 * SIZE), [100, 1, 28, 28]);
-    const a = model.predict(sample).read(), b = back.predict(sample).read();
+    const pa = model.predict(sample), pb = back.predict(sample);
+    const a = pa.read(), b = pb.read();
     const same = a.every((v, i) => v === b[i]);
-    sample.dispose();
+    for (const t of [sample, pa, pb]) t.dispose();
     back.dispose();
     result.checkpoint = out;
     if (!opts.quiet) print(`checkpoint: ${out} (reloaded: predictions ${same ? 'identical' : 'DIFFER'})`);

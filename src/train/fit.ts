@@ -140,11 +140,11 @@ function toHost(where: string, model: Sequential, d: ArrayData, classes: number 
   if (!xArr || typeof xArr.length !== 'number') throw new Error(`${where}: x must be a Float32Array, an array or a Tensor, got ${describe(x)}`);
   const sampleShape = sampleShapeOf(where, model, xArr.length, d.shape, xTensor, n);
   const sampleSize = prod(sampleShape);
-  if (xArr.length !== n * sampleSize) {
-    throw new Error(`${where}: x has ${xArr.length} values, expected ${n} samples × ${sampleSize} (shape [${sampleShape.join(', ')}]) = ${n * sampleSize} for the ${n} labels in y`);
-  }
   if (model.inputShape && (sampleShape.length !== model.inputShape.length || sampleShape.some((s, i) => s !== model.inputShape![i]))) {
     throw new Error(`${where}: samples of shape [${sampleShape.join(', ')}] do not match the model's input [${model.inputShape.join(', ')}]`);
+  }
+  if (xArr.length !== n * sampleSize) {
+    throw new Error(`${where}: x has ${xArr.length} values, expected ${n} samples × ${sampleSize} (shape [${sampleShape.join(', ')}]) = ${n * sampleSize} for the ${n} labels in y`);
   }
   const ys = new Int32Array(n);
   for (let i = 0; i < n; i++) {

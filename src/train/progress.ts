@@ -36,7 +36,8 @@ export function epochLine(epoch: number, epochs: number, l: EpochLogs): string {
   const w = String(epochs).length;
   let s = `epoch ${String(epoch + 1).padStart(w)}/${epochs}  loss ${l.loss.toFixed(4)}  acc ${pct(l.accuracy)}`;
   if (l.valLoss !== undefined) s += `  val_loss ${l.valLoss.toFixed(4)}  val_acc ${pct(l.valAccuracy!)}`;
-  return `${s}  ${l.seconds.toFixed(1)} s  ${ips(l.imagesPerSec)} img/s  lr ${l.lr.toPrecision(3)}`;
+  const lr = l.lr !== 0 && Math.abs(l.lr) < 1e-3 ? l.lr.toExponential(2) : l.lr.toPrecision(3);
+  return `${s}  ${l.seconds.toFixed(1)} s  ${ips(l.imagesPerSec)} img/s  lr ${lr}`;
 }
 
 function isTTY(): boolean {

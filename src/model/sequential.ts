@@ -359,10 +359,12 @@ export class Sequential {
     const bnCounters = new Map<string, BatchNormBase>();
     for (const l of this.layers) if (l instanceof BatchNormBase && l.runningMean) bnCounters.set(`${l.index}.num_batches_tracked`, l);
     const missing = [...state.keys()].filter((k) => !given.has(k));
-    const unexpected = [...given.keys()].filter((k) => !state.has(k) && !bnCounters.has(k));
+    const unexpected = [...given.keys()].filter((k) => !state.has(k) && !bnCounters.has(k))
+      .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+    const list = (names: string[]) => names.length <= 12 ? names.join(', ') : `${names.slice(0, 12).join(', ')}, … (${names.length - 12} more)`;
     if (strict && (missing.length || unexpected.length)) {
-      throw new Error(`${where}: the weights do not match the model${missing.length ? `; missing: ${missing.join(', ')}` : ''}${
-        unexpected.length ? `; unexpected: ${unexpected.join(', ')}` : ''}`);
+      throw new Error(`${where}: the weights do not match the model${missing.length ? `; missing: ${list(missing)}` : ''}${
+        unexpected.length ? `; unexpected: ${list(unexpected)}` : ''}`);
     }
     // Check every shape and size before writing anything.
     const writes: [Tensor, ArrayLike<number>][] = [];

@@ -1,0 +1,212 @@
+// Renders bench/RESULTS.md from the collected child results: the workload × library table, ratios vs
+// tfjs-wasm, the correctness checks, issue 3's goals evaluated on these numbers, and notes.
+import { compare, TOLERANCE } from './check.mjs';
+import { machineLine } from './machine.mjs';
+
+const REFERENCE = ['plain-js', 'simdnn-simd'];
+const BASELINE = 'tfjs-wasm';
+const CONV_FWD = ['S1', 'S2', 'S3', 'S4', 'S5', 'S6'];
+
+/** Cores' worth of CPU used by other processes while a workload was timed, above which a cell gets ⚠. */
+const BUSY = 0.25;
+const fmt = (v) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v >= 0.01 ? v.toFixed(3) : v.toPrecision(2));
+const fmtRatio = (v) => `${v >= 0.1 ? v.toFixed(2) : v.toPrecision(2)}×`;
+const geomean = (a) => (a.length ? Math.exp(a.reduce((s, v) => s + Math.log(v), 0) / a.length) : NaN);
+
+/** Adds perf (GFLOP/s or ms), spread (%) and the check verdict to every result. */
+export function evaluate(libs, workloads) {
+  const byId = Object.fromEntries(workloads.map((w) => [w.id, w]));
+  for (const wl of workloads) {
+    const ref = REFERENCE.map((k) => libs.find((l) => l.lib === k)?.results[wl.id]).find((r) => r?.check);
+    for (const l of libs) {
+      const r = l.results[wl.id];
+      if (!r || r.medianMs == null) continue;
+      r.perf = wl.unit === 'gflops' ? wl.flops / (r.medianMs * 1e6) : r.medianMs;
+      r.spread = r.rme != null ? r.rme : r.n > 1 ? (100 * (r.maxMs - r.minMs)) / 2 / r.medianMs : null;
+      if (r.verdict && !r.check?.values) continue;            // re-rendering a saved run: samples were dropped
+      r.verdict = ref && ref !== r ? { ...compare(r.check, ref.check), against: ref.lib } : { ok: null, reference: true };
+    }
+  }
+  return byId;
+}
+
+const good = (r) => r && r.perf != null && r.verdict?.ok !== false;
+/** Speed of a relative to b (> 1: a is faster), from the same workload. */
+const speedup = (wl, a, b) => (wl.unit === 'gflops' ? a.perf / b.perf : b.perf / a.perf);
+
+function cell(r) {
+  if (!r) return '—';
+  if (r.na) return 'n/a';
+  if (r.skipped) return 'skipped';
+  if (r.error) return 'error';
+  let s = fmt(r.perf);
+  s += r.spread != null ? ` ±${r.spread < 10 ? r.spread.toFixed(1) : r.spread.toFixed(0)}%` : ` (n=${r.n})`;
+  if (r.caveat) s += ' †';
+  if (r.otherLoad > BUSY) s += ' ⚠';
+  if (r.verdict?.ok === false) s = `✗ ${s}`;
+  return s;
+}
+
+function table(header, rows, numeric = true) {
+  const rule = header.map((_, i) => (i && numeric ? '---:' : '---')).join('|');
+  return [`| ${header.join(' | ')} |`, `|${rule}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+function goals(libs, byId, m) {
+  const get = (lib, id) => libs.find((l) => l.lib === lib)?.results[id];
+  const simd = (id) => get('simdnn-simd', id), relaxed = (id) => get('simdnn-relaxed-simd', id), scalar = (id) => get('simdnn-scalar', id);
+  const tfw = (id) => get(BASELINE, id);
+  const lines = [];
+  const line = (ok, text) => lines.push(`- ${ok == null ? '·' : ok ? '✅' : '❌'} ${text}`);
+  const val = (r) => (good(r) ? r.perf : null);
+
+  const convRatios = CONV_FWD.map((id) => (good(simd(id)) && good(tfw(id)) ? speedup(byId[id], simd(id), tfw(id)) : null));
+  const have = convRatios.every((v) => v != null);
+  line(have ? convRatios.every((v) => v >= 1) : null,
+    `conv forward, SIMD build ≥ tfjs-wasm on each of S1–S6: ${CONV_FWD.map((id, i) => `${id} ${convRatios[i] != null ? convRatios[i].toFixed(2) + '×' : '?'}`).join(', ')}`);
+  const gm = have ? geomean(convRatios) : null;
+  line(gm == null ? null : gm >= 1.25, `conv forward geometric mean vs tfjs-wasm ≥ 1.25×: ${gm != null ? gm.toFixed(2) + '×' : '?'}`);
+  const relRatios = CONV_FWD.map((id) => (good(relaxed(id)) && good(simd(id)) ? relaxed(id).perf / simd(id).perf : null));
+  const relGm = relRatios.every((v) => v != null) ? geomean(relRatios) : null;
+  line(relGm == null ? null : relGm >= 1.2, `relaxed build ≥ 1.2× SIMD build (conv forward geomean): ${relGm != null ? relGm.toFixed(2) + '×' : '?'}`);
+  const g = simd('gemm'), gr = relaxed('gemm'), gt = tfw('gemm');
+  const gRatio = good(g) && good(gt) ? g.perf / gt.perf : null;
+  line(gRatio == null ? null : gRatio >= 1.25, `GEMM 1024³ ≥ 1.25× tfjs-wasm: SIMD ${gRatio != null ? gRatio.toFixed(2) + '×' : '?'}` +
+    (good(gr) && good(gt) ? `, relaxed ${(gr.perf / gt.perf).toFixed(2)}×` : ''));
+  line(good(g) ? g.perf >= 0.7 * m.peak.simd : null, `GEMM ≥ 70 % of the core's peak (${m.peak.core}: ${m.peak.simd} GFLOP/s mul+add, ` +
+    `${m.peak.relaxed} relaxed_madd): SIMD ${good(g) ? Math.round((100 * g.perf) / m.peak.simd) + ' %' : '?'}` +
+    (good(gr) ? `, relaxed ${Math.round((100 * gr.perf) / m.peak.relaxed)} %` : ''));
+  for (const id of ['S2.dX', 'S3.dX', 'S2.dW', 'S3.dW']) {
+    const fwd = simd(id.slice(0, 2)), r = simd(id);
+    const ratio = good(fwd) && good(r) ? r.perf / fwd.perf : null;
+    const o = ['onnxruntime-web', 'tfjs-wasm'].map((k) => [k, get(k, id)]).filter(([, x]) => good(x));
+    line(ratio == null ? null : ratio >= 0.8, `${id} ≥ 0.8× own forward (SIMD): ${ratio != null ? ratio.toFixed(2) + '×' : '?'}` +
+      (good(r) ? ` (${fmt(r.perf)} GFLOP/s${o.map(([k, x]) => `; ${(r.perf / x.perf).toFixed(1)}× ${k}`).join('')})` : ''));
+  }
+  const pf = simd('pool.fwd'), pt = tfw('pool.fwd');
+  line(good(pf) && good(pt) ? pf.perf <= pt.perf : null, `max-pool forward ≤ tfjs-wasm: ${good(pf) ? fmt(pf.perf) : '?'} ms vs ${good(pt) ? fmt(pt.perf) : '?'} ms`);
+  const limit = (id, ms, text) => {
+    const r = simd(id), rr = relaxed(id);
+    line(good(r) ? r.perf <= ms : null, `${text} ≤ ${ms} ms: SIMD ${val(r) != null ? fmt(r.perf) : '?'} ms` + (good(rr) ? `, relaxed ${fmt(rr.perf)} ms` : ''));
+  };
+  limit('pool.bwd', 3, 'max-pool backward');
+  limit('bn.fwd', 3, 'batch norm train forward');
+  limit('bn.fwdbwd', 8, 'batch norm forward+backward');
+  limit('train', 20, 'train step (CNN, batch 64)');
+  limit('trainBN', 30, 'train step with BatchNorm');
+  const sc = CONV_FWD.map((id) => (good(simd(id)) && good(scalar(id)) ? simd(id).perf / scalar(id).perf : null));
+  const scOk = sc.every((v) => v != null);
+  line(scOk ? sc.every((v) => v >= 3) : null, `SIMD build ≥ 3× scalar build on convolution: ${CONV_FWD.map((id, i) => `${id} ${sc[i] != null ? sc[i].toFixed(1) + '×' : '?'}`).join(', ')}` +
+    (scOk ? ` (geomean ${geomean(sc).toFixed(1)}×)` : ''));
+  return lines.join('\n');
+}
+
+export function render({ libs, workloads, mode, command, machine: m, started, totalS, partial, code }) {
+  const byId = evaluate(libs, workloads);
+  const out = [];
+  out.push('# simdnn benchmark results', '');
+  out.push(`Produced by \`${command}\` (${mode} mode${partial ? ', partial run' : ''}) on ${started}; the whole run took ${Math.round(totalS)} s.`, '');
+  out.push(`**Machine:** ${machineLine(m)}.`, '');
+  if (code) out.push(`**simdnn code:** ${code}.`, '');
+  out.push('Every library ran in its own Node process, one after the other, single-threaded. Cells: median over the samples, ' +
+    '± the spread (benchmark.js\'s relative margin of error at 95 %, or half the min–max range for workloads timed by direct calls; ' +
+    '`(n=1)`: one call). GFLOP/s = 2·MACs / median time (higher is better); ms: lower is better. ' +
+    '`†`: computed in a non-native way, see the notes. `✗`: the output failed the correctness check (the number is not comparable). ' +
+    `\`⚠\`: other processes used more than ${BUSY} of a core on average while it was timed (from /proc/stat; the machine has 2 cores). ` +
+    'Regenerate with `npm run bench` (full, ≈ 10–15 min) or `npm run bench -- --quick` (< 2 min, few samples).', '');
+
+  const header = ['workload', ...libs.map((l) => l.label)];
+  const unit = (wl) => (wl.unit === 'gflops' ? 'GFLOP/s' : 'ms');
+  out.push('## Results', '');
+  out.push(table(header, workloads.map((wl) => [`${wl.label} (${unit(wl)})`, ...libs.map((l) => cell(l.results[wl.id]))])), '');
+
+  out.push(`## Speed relative to ${BASELINE}`, '');
+  out.push(`×: how many times faster than ${BASELINE} on the same workload (GFLOP/s ratio, or inverse time ratio). ` +
+    `${BASELINE}'s dW and train-step numbers use the Conv2DBackpropFilter polyfill. In parentheses: ${BASELINE}'s output failed ` +
+    'the correctness check there, so the ratio is for information only.', '');
+  const base = libs.find((l) => l.lib === BASELINE);
+  const ratioRows = workloads.map((wl) => {
+    const b = base?.results[wl.id];
+    return [wl.label, ...libs.map((l) => {
+      const r = l.results[wl.id];
+      if (r?.verdict?.ok === false) return '✗';
+      if (!good(r) || b?.perf == null) return '—';
+      // A baseline whose output failed the check: the ratio in parentheses, for information only.
+      return b.verdict?.ok === false ? `(${fmtRatio(speedup(wl, r, b))})` : fmtRatio(speedup(wl, r, b));
+    })];
+  });
+  ratioRows.push(['**conv forward S1–S6, geomean**', ...libs.map((l) => {
+    const rs = CONV_FWD.map((id) => [l.results[id], base?.results[id]]).filter(([r, b]) => good(r) && good(b)).map(([r, b]) => r.perf / b.perf);
+    return rs.length === CONV_FWD.length ? `**${geomean(rs).toFixed(2)}×**` : rs.length ? `${geomean(rs).toFixed(2)}× (${rs.length} of 6)` : '—';
+  })]);
+  out.push(table(header, ratioRows), '');
+
+  out.push('## Issue 3 goals on these numbers', '');
+  out.push('Evaluated on the SIMD build (what Node runs without flags); relaxed-SIMD figures in addition where the goal concerns it.', '');
+  out.push(goals(libs, byId, m), '');
+
+  out.push('## Correctness spot checks', '');
+  out.push(`Each library's output of the check call (the first call) was sampled at up to 512 fixed positions (NCHW order) and compared with the ` +
+    `reference (plain JS; simdnn SIMD where plain JS has none): pass if |got − want| ≤ ${TOLERANCE}·(|want| + max|want|). ` +
+    'Train steps compare the first loss and conv1\'s weight gradient (144 values, from an SGD step with lr 1 on fresh parameters). ' +
+    'Cells: largest relative error; `ref` marks the reference.', '');
+  out.push(table(header, workloads.map((wl) => [wl.label, ...libs.map((l) => {
+    const r = l.results[wl.id];
+    if (!r || r.perf == null) return '—';
+    if (r.verdict?.reference) return 'ref';
+    if (r.verdict?.ok == null) return '?';
+    return `${r.verdict.ok ? '✓' : '✗'} ${r.verdict.maxRelErr === Infinity ? '∞' : r.verdict.maxRelErr.toExponential(0)}${r.verdict.why ? ` (${r.verdict.why})` : ''}`;
+  })])), '');
+
+  out.push('## Notes', '');
+  const notes = [];
+  const group = new Map();
+  for (const l of libs) {
+    for (const wl of workloads) {
+      const r = l.results[wl.id];
+      const text = r?.note ? `${r.caveat ? '† ' : ''}${r.note}` : r?.na ? `n/a: ${r.na}` : r?.skipped ? r.skipped : r?.error ? `error: ${r.error}` : null;
+      if (!text) continue;
+      const key = `${l.label}\u0000${text}`;
+      if (!group.has(key)) group.set(key, { lib: l.label, text, ids: [] });
+      group.get(key).ids.push(wl.id);
+    }
+  }
+  for (const g of group.values()) notes.push(`- **${g.lib}** (${g.ids.join(', ')}): ${g.text}`);
+  const copies = libs.filter((l) => l.notes?.flattenCopyMs != null);
+  if (copies.length) {
+    notes.push('- **simdnn** (train, trainBN): the step is composed from `nn.ops` calls and `ops.sgdStep` (no layer API yet). ' +
+      'It flattens the pooled [64, 32, 7, 7] map into `ops.linear`\'s [64, 1568] input (and unflattens its dx) through a zero-copy ' +
+      '`Tensor` handle at the same offset (`new Tensor(nn, t.offset, shape, dtype)`, untracked by the engine), because there is no ' +
+      'reshape op yet. Copying through JS instead (`nn.tensor(p.y.read(), [64, 1568])`) would cost ' +
+      `${copies.map((l) => `${l.notes.flattenCopyMs.toFixed(2)} ms (${l.label})`).join(', ')} per copy, two copies per step.`);
+  }
+  for (const l of libs) {
+    for (const [k, v] of Object.entries(l.notes ?? {})) if (k !== 'flattenCopyMs') notes.push(`- **${l.label}**: ${v}`);
+    if (l.error) notes.push(`- **${l.label}**: the process failed: ${l.error}`);
+  }
+  out.push(notes.join('\n') || '- none', '');
+
+  out.push('## Libraries and timing method', '');
+  const busy = (l) => {
+    const v = Object.values(l.results).map((r) => r.otherLoad).filter((x) => x != null);
+    return v.length ? `${(v.reduce((a, b) => a + b, 0) / v.length).toFixed(2)} / ${Math.max(...v).toFixed(2)}` : '?';
+  };
+  out.push(table(['column', 'package / version', 'configuration', 'process', 'time (s)', 'other load, mean / max (cores)'], libs.map((l) => [
+    l.label, `${l.pkg} ${l.version ?? '?'}`, l.info ?? '', `\`node ${[...l.nodeFlags, 'bench/child.mjs', ...l.childArgs].join(' ')}\``, l.durationS.toFixed(0), busy(l),
+  ]), false), '');
+  const methods = new Map();
+  for (const l of libs) for (const wl of workloads) {
+    const r = l.results[wl.id];
+    if (!r?.method || r.method === 'benchmark.js') continue;
+    const key = `${r.method}`;
+    if (!methods.has(key)) methods.set(key, []);
+    methods.get(key).push(`${l.label} ${wl.id}`);
+  }
+  out.push('Workloads were timed by benchmark.js (each sample a cycle of ≥ 50 ms; samples until the time budget and minimum count are met) ' +
+    'after one untimed check call, except where one call is too slow for that:', '');
+  out.push([...methods].map(([k, v]) => `- ${k}: ${v.join(', ')}`).join('\n') || '- none', '');
+  out.push('Data is generated deterministically (bench/workloads.mjs) and converted to each library\'s layout (NHWC for tfjs, HWC float64 ' +
+    'Vols for ConvNetJS) outside the timed region; outputs are allocated inside it (as each library does per call). ' +
+    'onnxruntime-web keeps the weights as graph initializers and copies the activations in on each run.', '');
+  return out.join('\n');
+}

@@ -1,0 +1,157 @@
+// `npm run bench [-- --quick] [--libs key,key] [--only id,id]`: runs every library of the comparison in its
+// own child process (bench/child.mjs), one after the other (the machine has 2 noisy cores), collects the
+// JSON lines they print and writes bench/RESULTS.md (and bench/results.json with the raw numbers).
+// A partial run (--libs / --only) writes bench/RESULTS-partial.md and results-partial.json instead, so the
+// full table stays. `--render` re-renders RESULTS.md from results.json without running anything.
+// Rebuilds simdnn first (npm run build, ~20 s) when build/ or dist/ is missing or older than its sources,
+// unless --no-build.
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { WORKLOADS } from './workloads.mjs';
+import { machine } from './machine.mjs';
+import { render } from './report.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+
+const LIBS = [
+  { key: 'simdnn-relaxed-simd', label: 'simdnn relaxed', pkg: 'simdnn', adapter: 'simdnn', variant: 'relaxed-simd', nodeFlags: ['--experimental-wasm-relaxed-simd'] },
+  { key: 'simdnn-simd', label: 'simdnn SIMD', pkg: 'simdnn', adapter: 'simdnn', variant: 'simd' },
+  { key: 'simdnn-scalar', label: 'simdnn scalar', pkg: 'simdnn', adapter: 'simdnn', variant: 'scalar' },
+  { key: 'tfjs-wasm', label: 'tfjs-wasm', pkg: '@tensorflow/tfjs-backend-wasm', adapter: 'tfjs', variant: 'wasm' },
+  { key: 'tfjs-cpu', label: 'tfjs-cpu', pkg: '@tensorflow/tfjs-backend-cpu', adapter: 'tfjs', variant: 'cpu' },
+  { key: 'onnxruntime-web', label: 'onnxruntime-web', pkg: 'onnxruntime-web', adapter: 'onnxruntime' },
+  { key: 'convnetjs', label: 'ConvNetJS', pkg: 'convnetjs', adapter: 'convnetjs' },
+  { key: 'plain-js', label: 'plain JS', pkg: 'Node', adapter: 'plainjs' },
+];
+
+const args = process.argv.slice(2);
+const value = (name) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
+const quick = args.includes('--quick');
+const only = value('--only');
+const libKeys = value('--libs')?.split(',');
+const unknown = args.filter((a, i) => a.startsWith('--') && !['--quick', '--only', '--libs', '--render', '--no-build'].includes(a) && args[i - 1] !== '--only');
+if (unknown.length || args.includes('--help')) {
+  console.log('usage: npm run bench [-- --quick] [--no-build] [--libs ' + LIBS.map((l) => l.key).join(',') + '] [--only ' + WORKLOADS.map((w) => w.id).join(',') + ']\n' +
+    '       npm run bench -- --render     (RESULTS.md from results.json, no run)');
+  process.exit(unknown.length ? 1 : 0);
+}
+if (args.includes('--render')) {
+  const saved = JSON.parse(readFileSync(path.join(here, 'results.json'), 'utf8'));
+  saved.mode ??= saved.command.includes('--quick') ? 'quick' : 'full';
+  if (saved.started.includes('T')) saved.started = saved.started.replace('T', ' ').slice(0, 16) + ' UTC';
+  writeFileSync(path.join(here, 'RESULTS.md'), render(saved));
+  console.log('wrote bench/RESULTS.md from bench/results.json');
+  process.exit(0);
+}
+const libs = LIBS.filter((l) => !libKeys || libKeys.includes(l.key));
+const workloads = WORKLOADS.filter((w) => !only || only.split(',').includes(w.id));
+const CHILD_TIMEOUT_S = quick ? 120 : 900;
+
+// ------------------------------------------------------------------------------------------ build
+
+function newest(dir) {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+function ensureBuilt() {
+  const outputs = ['build/simd.wasm', 'build/scalar.wasm', 'build/relaxed-simd.wasm', 'dist/index.js'].map((p) => path.join(root, p));
+  const stale = outputs.some((p) => !existsSync(p)) ||
+    Math.min(...outputs.map((p) => statSync(p).mtimeMs)) < Math.max(newest(path.join(root, 'assembly')), newest(path.join(root, 'src')),
+      statSync(path.join(root, 'asconfig.json')).mtimeMs);
+  if (!stale) return null;
+  console.log('simdnn build missing or older than its sources: npm run build');
+  const r = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
+  if (r.status === 0) return null;
+  if (outputs.some((p) => !existsSync(p))) { console.error('npm run build failed and there is no previous build'); process.exit(1); }
+  console.error('npm run build failed: measuring the previous build');
+  return 'npm run build failed; the previous build (older than the sources) was measured';
+}
+const buildWarning = libs.some((l) => l.adapter === 'simdnn') && !args.includes('--no-build') ? ensureBuilt() : null;
+
+// ------------------------------------------------------------------------------------------ children
+
+function runChild(lib) {
+  const childArgs = [lib.adapter, ...(lib.variant ? [lib.variant] : []), ...(quick ? ['--quick'] : []), ...(only ? ['--only', only] : [])];
+  lib.nodeFlags ??= [];
+  lib.childArgs = childArgs;
+  lib.results = {};
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...lib.nodeFlags, path.join(here, 'child.mjs'), ...childArgs], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let buf = '', stderr = '', done = false;
+    const timer = setTimeout(() => {
+      lib.error = `timed out after ${CHILD_TIMEOUT_S} s`;
+      child.kill('SIGKILL');
+    }, CHILD_TIMEOUT_S * 1000);
+    child.stdout.on('data', (chunk) => {
+      buf += chunk;
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (!line.startsWith('@@BENCH ')) continue;
+        const msg = JSON.parse(line.slice(8));
+        if (msg.type === 'lib') Object.assign(lib, { lib: msg.lib, version: msg.version, info: msg.info, notes: msg.notes });
+        else if (msg.type === 'done') done = true;
+        else if (msg.type === 'result') {
+          lib.results[msg.id] = msg;
+          const wl = WORKLOADS.find((w) => w.id === msg.id);
+          const what = msg.na ? `n/a (${msg.na})` : msg.skipped ? 'skipped' : msg.error ? `ERROR ${msg.error}` :
+            wl.unit === 'gflops' ? `${(wl.flops / (msg.medianMs * 1e6)).toFixed(2)} GFLOP/s` : `${msg.medianMs.toFixed(3)} ms`;
+          const load = msg.otherLoad > 0.25 ? `  [others busy: ${msg.otherLoad.toFixed(2)} cores]` : '';
+          console.log(`  ${lib.key.padEnd(20)} ${msg.id.padEnd(10)} ${what}${msg.n ? `  (n=${msg.n})` : ''}${load}`);
+        }
+      }
+    });
+    child.stderr.on('data', (chunk) => { stderr = (stderr + chunk).slice(-4000); });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      lib.durationS = (performance.now() - t0) / 1000;
+      lib.lib ??= lib.key;
+      if (!done && !lib.error) lib.error = `exited with code ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`;
+      if (lib.error) console.log(`  ${lib.key}: ${lib.error}`);
+      resolve();
+    });
+  });
+}
+
+/** The simdnn commit measured (and whether its kernels or TypeScript had uncommitted changes). */
+function gitVersion() {
+  const git = (...a) => spawnSync('git', a, { cwd: root, encoding: 'utf8' });
+  const head = git('log', '-1', '--format=%h %s');
+  if (head.status !== 0) return null;
+  const dirty = git('status', '--porcelain', '--', 'assembly', 'src', 'asconfig.json').stdout.trimEnd();
+  return `commit ${head.stdout.trim()}${dirty ? ' + uncommitted changes in ' + [...new Set(dirty.split('\n').map((l) => l.slice(3).split('/')[0]))].join(', ') : ''}`;
+}
+const codeVersion = [gitVersion(), buildWarning].filter(Boolean).join('; ') || null;
+
+const started = new Date();
+const t0 = performance.now();
+console.log(`simdnn benchmark (${quick ? 'quick' : 'full'}): ${libs.length} libraries × ${workloads.length} workloads, one process at a time`);
+for (const lib of libs) {
+  console.log(`▶ ${lib.key}`);
+  await runChild(lib);
+}
+const totalS = (performance.now() - t0) / 1000;
+
+const command = process.env.npm_lifecycle_event === 'bench'
+  ? `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`
+  : `node bench/run.mjs${args.length ? ` ${args.join(' ')}` : ''}`;
+const partial = Boolean(only || libKeys);
+const run = {
+  command, mode: quick ? 'quick' : 'full', partial, machine: machine(), workloads, libs, totalS, code: codeVersion,
+  started: started.toISOString().replace('T', ' ').slice(0, 16) + ' UTC',
+};
+const [md, json] = partial ? ['RESULTS-partial.md', 'results-partial.json'] : ['RESULTS.md', 'results.json'];
+writeFileSync(path.join(here, md), render(run));
+// The raw numbers, with each check's verdict but without its 512 sampled values (they would make it megabytes).
+for (const l of libs) for (const r of Object.values(l.results)) if (r.check) delete r.check.values;
+writeFileSync(path.join(here, json), JSON.stringify(run, null, 1));
+console.log(`\nwrote bench/${md} and bench/${json} (${Math.round(totalS)} s)`);

@@ -164,6 +164,9 @@ test('1,000 training steps: nn.memory() is flat after the first', async () => {
         assert.is(m.heapBytes, after1.heapBytes, `heap after step ${i + 1}`);
       }
     }
+    // Inside nn.tidy: the model's and optimizer's long-lived tensors survive the scope, the rest does not.
+    for (let i = 0; i < 3; i++) nn.tidy(() => { model.trainStep(x, y, opt); });
+    assert.is(nn.memory().tensors, after1.tensors);
     // fit() too: same footprint after every epoch.
     const data = { x: uniform(r, 40 * 16), y: Int32Array.from({ length: 40 }, (_, i) => i % 3) };
     const sizes = [];
@@ -209,6 +212,9 @@ test('bad input: labels out of range, empty data, batch size ≤ 0, shape mismat
     const l9 = nn.tensor([0, 9], [2], 'int32'), lf = nn.tensor([0, 1], [2]);
     assert.throws(() => model.trainStep(x, l9, opt), /softmaxCrossEntropy: labels\[1\] must be in \[0, 4\), got 9/);
     assert.throws(() => model.trainStep(x, lf, opt), /trainStep: labels must be an int32 Tensor/);
+    const stranger = toyModel(nn, 2), bound = nn.optim.sgd(stranger, { lr: 0.1 });
+    assert.throws(() => model.trainStep(x, l9, bound), /optimizer is bound to parameters of another model/);
+    stranger.dispose();
     for (const t of [x, l9, lf]) t.dispose();
     opt.dispose(); big.dispose(); model.dispose();
   });

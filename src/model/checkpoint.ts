@@ -189,7 +189,9 @@ export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
 
 // ---------------------------------------------------------------------------------------------- files (Node)
 
-const nodeFs = () => import('node:fs/promises');
+// A variable specifier: browser bundlers leave it alone (these functions are Node-only), Node resolves it.
+const FS_MODULE = 'node:fs/promises';
+const nodeFs = (): Promise<typeof import('node:fs/promises')> => import(FS_MODULE);
 
 /** Writes bytes to path atomically: a temporary file beside it, flushed, then renamed over the target. */
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {

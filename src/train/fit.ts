@@ -240,7 +240,11 @@ export function trainStep(model: Sequential, x: Tensor, labels: Tensor, optimize
   if (!optimizer || typeof optimizer.step !== 'function') throw new Error(`${where}: optimizer must be an optimizer (nn.optim.sgd/adam/adamw), got ${describe(optimizer)}`);
   if (!(labels instanceof Tensor) || labels.dtype !== 'int32') throw new Error(`${where}: labels must be an int32 Tensor, got ${describe(labels)}`);
   const e = model.engine;
-  for (const p of optimizer.params ?? model.parameters()) p.zeroGrad();
+  const params = model.parameters();
+  if (optimizer.params && !optimizer.params.some((p) => params.includes(p))) {
+    throw new Error(`${where}: the optimizer is bound to parameters of another model; make it with nn.optim.${optimizer.type}(model, {...}) or without parameters`);
+  }
+  for (const p of params) p.zeroGrad();
   const logits = model.run(x, true, true);
   let ce: ReturnType<Engine['ops']['softmaxCrossEntropy']>;
   try {
@@ -416,7 +420,7 @@ export async function fit(model: Sequential, data: DataInput, opts: FitOptions):
   } finally {
     reporter?.stop();
     model.clearCache();
-    for (const p of optimizer.params ?? model.parameters()) p.zeroGrad();   // gradients are per step; free them
+    model.zeroGrad();   // gradients are per step; free them
     model.train(wasTraining);
   }
   return history;

@@ -6,7 +6,7 @@ import type { Conv1dOptions, Conv2dOptions, PaddingMode } from '../ops/index.js'
 import { checkInit, initValues, type Initializer } from './init.js';
 import {
   Layer, type Param, ShapeError, type LayerConfig, type LayerGeometry, boolOpt, checkOptions, fmt, optionalPosInt, pairOpt,
-  posIntOpt, shapeStr,
+  posIntOpt,
 } from './layer.js';
 import type { Rng } from './rng.js';
 
@@ -93,7 +93,7 @@ abstract class ConvBase extends Layer {
     }
     if (outChannels % groups !== 0) throw new Error(`${where}: groups ${groups} must divide outChannels ${outChannels}`);
     if (inChannels !== undefined && inChannels % groups !== 0) throw new Error(`${where}: groups ${groups} must divide inChannels ${inChannels}`);
-    let padding = o.padding ?? 0;
+    const padding = o.padding ?? 0;
     if (oneD) {
       // Validate 1-D padding here; keep the user's form for ops.conv1d.
       if (!(padding === 'same' || padding === 'valid' || (Number.isInteger(padding) && (padding as number) >= 0) ||
@@ -106,10 +106,9 @@ abstract class ConvBase extends Layer {
     this.biasInit = (o.biasInit ?? 'default') as Initializer;
     checkInit(`${where}: weightInit`, this.weightInit);
     checkInit(`${where}: biasInit`, this.biasInit);
-    // Pre-resolve once to reject bad padding at construction (e.g. 'same' with stride 2).
-    const pad4 = oneD ? null : resolvePadding(where, padding, kernel, dilation, stride);
+    // Resolve once to reject bad padding at construction (e.g. 'same' with stride 2).
+    if (!oneD) resolvePadding(where, padding, kernel, dilation, stride);
     if (oneD && padding === 'same' && stride[1] !== 1) throw new Error(`${where}: padding 'same' needs stride 1 (as PyTorch), got stride ${stride[1]}`);
-    if (pad4 && Array.isArray(padding) && padding.length === 2) padding = [padding[0], padding[1]];
     this.cfg = { outChannels, kernel, inChannels, stride, padding: padding as ConvCfg['padding'], dilation, groups, paddingMode, bias };
   }
 
@@ -272,5 +271,3 @@ export class Conv1d extends ConvBase {
              padding: c.padding, dilation: c.dilation[1], groups: c.groups, paddingMode: c.paddingMode, bias: c.bias };
   }
 }
-
-export { shapeStr };

@@ -61,11 +61,11 @@ export function checkInit(where: string, init: unknown): void {
 }
 
 /**
- * Values for a tensor of `shape`. `boundFanIn` is the fan-in PyTorch's default bias init uses (the weight's);
- * `forBias` selects the default bias rule (uniform ±1/√fanIn) for 'default'.
+ * Values for a tensor of `shape`. For a bias, pass the weight's shape as `weightShape`: fans (and so PyTorch's
+ * default bias bound 1/√fanIn) come from the weight.
  */
 export function initValues(init: Initializer, shape: readonly number[], rng: Rng,
-                           opts: { forBias?: boolean; weightShape?: readonly number[] } = {}): Float32Array {
+                           opts: { weightShape?: readonly number[] } = {}): Float32Array {
   const n = shape.reduce((a, b) => a * b, 1);
   const out = new Float32Array(n);
   const f = fans(opts.weightShape ?? shape);

@@ -26,7 +26,8 @@ export function maxpool2d_forward(x: usize, y: usize, idx: usize, P: i32, H: i32
         if (KH == 2 && KW == 2 && SH == 2 && SW == 2 && DH == 1 && DW == 1 && h0 >= 0 && h0 + 1 < H) {
           // 2×2 / 2: one pair of loads per input row gives four windows; taps in row-major window order.
           const row0 = xp + (<usize>(h0 * W) << 2), row1 = row0 + (<usize>W << 2);
-          for (; ow + 4 <= owHi; ow += 4) {
+          for (; ow < owHi && owHi - owLo >= 4; ow += 4) {
+            if (ow + 4 > owHi) ow = owHi - 4;   // the last group overlaps the one before: same values stored again
             const w0 = 2 * ow - PW;
             const p0 = at(row0, w0), p1 = at(row1, w0);
             const a0 = v128.load(p0), a1 = v128.load(p0, 16), b0 = v128.load(p1), b1 = v128.load(p1, 16);
@@ -49,7 +50,8 @@ export function maxpool2d_forward(x: usize, y: usize, idx: usize, P: i32, H: i32
             v128.store(at(ip, oh * OW + ow), bestIdx);
           }
         }
-        for (; ow + 4 <= owHi; ow += 4) {
+        for (; ow < owHi && owHi - owLo >= 4; ow += 4) {
+          if (ow + 4 > owHi) ow = owHi - 4;   // the last group overlaps the one before: same values stored again
           const w0 = ow * SW - PW;
           let best = f32x4.splat(-Infinity), bestIdx = i32x4.splat(-1);
           let first = true;
@@ -149,7 +151,8 @@ export function avgpool2d_forward(x: usize, y: usize, P: i32, H: i32, W: i32,
       if (ASC_FEATURE_SIMD) {
         for (; ow < owLo; ow++) avgWindow(xp, yp, H, W, KH, KW, PH, PW, h0, ow * SW - PW, oh * OW + ow, countIncludePad, divisorOverride);
         // Interior columns: windows lie inside the row, so all four lanes share one divisor.
-        for (; ow + 4 <= owHi; ow += 4) {
+        for (; ow < owHi && owHi - owLo >= 4; ow += 4) {
+          if (ow + 4 > owHi) ow = owHi - 4;   // the last group overlaps the one before: same values stored again
           const w0 = ow * SW - PW;
           const div = avgDivisor(h0, w0, H, W, KH, KW, PH, PW, countIncludePad, divisorOverride);
           let s = f32x4.splat(0);

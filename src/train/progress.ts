@@ -84,8 +84,9 @@ class BarReporter implements Reporter {
   constructor(private readonly make: () => CliBar, private readonly print: (s: string) => void) {}
 
   epochBegin(epoch: number, epochs: number, batches: number | null): void {
+    if (batches === null) return;   // an iterable of unknown length: just the epoch line
     this.bar = this.make();
-    this.bar.start(batches ?? 0, 0, { epoch: `${epoch + 1}/${epochs}`, loss: '-', acc: '-', ips: '-' });
+    this.bar.start(batches, 0, { epoch: `${epoch + 1}/${epochs}`, loss: '-', acc: '-', ips: '-' });
   }
 
   batch(done: number, l: BatchLogs): void {
@@ -118,7 +119,7 @@ export async function makeReporter(verbose: Verbose, print: ((s: string) => void
       const stream = (globalThis as { process?: { stdout?: unknown } }).process?.stdout;
       return new BarReporter(() => new SingleBar({
         format: 'epoch {epoch} {bar} {percentage}% | {value}/{total} | loss {loss} acc {acc} | {ips} img/s | ETA {eta_formatted}',
-        stream, clearOnComplete: true, hideCursor: true, etaBuffer: 50, fps: 10,
+        stream, clearOnComplete: true, hideCursor: false, etaBuffer: 50, fps: 10,
       }, Presets.shades_classic), out);
     } catch {
       // No cli-progress (a browser bundle): plain lines.

@@ -234,6 +234,11 @@ test('progress: plain lines when stdout is not a terminal (one per epoch, with l
     await model.fit(toyData(32), { optimizer: opt, epochs: 1, batchSize: 16, verbose: 'lines', print: (s) => more.push(s), lineInterval: 0 });
     assert.equal(more.length, 3);
     assert.match(more[0], /^ {2}epoch 1\/1  batch 1\/2  loss/);
+    // 'bar' loads cli-progress (which draws nothing on a non-terminal stream); the epoch lines still come.
+    const withBar = [];
+    await model.fit(toyData(32), { optimizer: opt, epochs: 2, batchSize: 16, verbose: 'bar', print: (s) => withBar.push(s) });
+    assert.is(withBar.length, 2);
+    assert.match(withBar[1], /^epoch 2\/2  loss/);
     opt.dispose(); model.dispose();
   });
 });

@@ -8,7 +8,7 @@
 // padding runs the direct kernels of depthwise.ts instead.
 import { sgemm, sgemm_bias, sgemm_conv, sgemm_packed, sgemm_scratch_bytes, pack_a_bytes, pack_a, channel_sum, MR, NR } from './gemm';
 import { at } from './vec';
-import { im2col, col2im, writeGeometry, GEOMETRY_BYTES, PAD_ZEROS } from './im2col';
+import { im2col, col2im, padImage, paddedRows, writeGeometry, GEOMETRY_BYTES, PAD_ZEROS } from './im2col';
 import { depthwise_forward, depthwise_backward_data, depthwise_backward_filter, depthwise_scratch_bytes } from './depthwise';
 
 /** Depthwise (one input channel per group, zero padding): the direct kernels of depthwise.ts. */
@@ -45,8 +45,11 @@ export function conv2d_packed_bytes(Cout: i32, K: i32, groups: i32, transposed: 
 export function conv2d_scratch_bytes(N: i32, Cin: i32, H: i32, W: i32, Cout: i32, KH: i32, KW: i32,
                                      SH: i32, SW: i32, PT: i32, PL: i32, DH: i32, DW: i32, OH: i32, OW: i32,
                                      groups: i32, mode: i32): i32 {
-  const K = (Cin / groups) * KH * KW, P = OH * OW, Mg = Cout / groups;
-  const gemm = ((K * P * 4 + 15) & ~15) + ((K * Mg * 4 + 15) & ~15) + sgemm_scratch_bytes();
+  const Cg = Cin / groups, K = Cg * KH * KW, P = OH * OW, Mg = Cout / groups;
+  const Hp = paddedRows(H, KH, SH, PT, DH, OH), Wp = paddedRows(W, KW, SW, PL, DW, OW);
+  const forward = GEOMETRY_BYTES + 64 + ((Cg * Hp * Wp * 4 + 64 + 15) & ~15);
+  const backward = ((K * P * 4 + 15) & ~15) + ((K * Mg * 4 + 15) & ~15);
+  const gemm = max(forward, backward) + sgemm_scratch_bytes();
   if (!isDepthwise(Cin, groups, mode)) return gemm;
   return max(gemm, depthwise_scratch_bytes(H, W, KH, KW, SH, SW, PT, PL, DH, DW, OH, OW));
 }
@@ -68,10 +71,13 @@ export function conv2d_forward(x: usize, w: usize, b: usize, y: usize,
   }
   const Cg = Cin / groups, Mg = Cout / groups, K = Cg * KH * KW, P = OH * OW;
   const pointwise = isPointwise(KH, KW, SH, SW, PT, PL, H, W, OH, OW);
-  // The forward needs no col matrix: B panels are packed straight from x (implicit im2col).
+  // The forward needs no col matrix: B panels are packed straight from a padded copy of the image
+  // (implicit im2col; the copy applies the padding mode once, so packing never bounds-checks).
+  const Hp = paddedRows(H, KH, SH, PT, DH, OH), Wp = paddedRows(W, KW, SW, PL, DW, OW);
   const geometry = scratch;
-  const gemmScratch = scratch + GEOMETRY_BYTES;
-  writeGeometry(geometry, Cg, H, W, KH, KW, SH, SW, PT, PL, DH, DW, OH, OW, mode);
+  const image = scratch + GEOMETRY_BYTES + 64;                       // 64: room for loads reaching back
+  const gemmScratch = image + ((<usize>(Cg * Hp * Wp) * 4 + 64 + 15) & ~15);
+  writeGeometry(geometry, Cg, Hp, Wp, KH, KW, SH, SW, DH, DW, OW);
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < groups; g++) {
       const xg = x + (<usize>((n * Cin + g * Cg) * H * W) << 2);
@@ -83,7 +89,8 @@ export function conv2d_forward(x: usize, w: usize, b: usize, y: usize,
         if (pw) sgemm_packed(Mg, P, K, pw, xg, P, 1, yg, P, 0, gemmScratch, bg);
         else sgemm_bias(Mg, P, K, wg, K, 1, xg, P, 1, yg, P, bg, 0, gemmScratch);
       } else {
-        sgemm_conv(Mg, P, K, wg, K, 1, pw, xg, geometry, yg, P, gemmScratch, bg);
+        padImage(xg, Cg, H, W, PT, PL, mode, Hp, Wp, image);
+        sgemm_conv(Mg, P, K, wg, K, 1, pw, image, geometry, yg, P, gemmScratch, bg);
       }
     }
   }

@@ -1,8 +1,8 @@
 // The im2col matrix of one image (or one group of it) and its adjoint:
 //   col[(c·KH + kh)·KW + kw, oh·OW + ow] = x[c, ih, iw],  ih = oh·SH − PT + kh·DH,  iw = ow·SW − PL + kw·DW,
 // with out-of-range (ih, iw) read through the padding mode (zeros, reflect, replicate, circular).
-// im2col writes it out (the backward-filter GEMM reads it transposed); packBConv writes it straight into
-// the GEMM's packed B panels (implicit im2col: no col matrix); col2im adds a col matrix back onto dx.
+// im2col writes it out (the backward-filter GEMM reads it transposed); padImage + packBConv write it straight
+// into the GEMM's packed B panels (implicit im2col: no col matrix); col2im adds a col matrix back onto dx.
 import { at, gather4 } from './vec';
 import { validLo, validHi } from './window';
 import { NR } from './gemm';
@@ -105,16 +105,14 @@ export function col2im(col: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, SH:
 
 
 /** Field offsets (i32 slots) of the geometry block conv kernels pass to packBConv. */
-export const G_C = 0, G_H = 1, G_W = 2, G_KH = 3, G_KW = 4, G_SH = 5, G_SW = 6, G_PT = 7, G_PL = 8, G_DH = 9,
-             G_DW = 10, G_OH = 11, G_OW = 12, G_MODE = 13;
+export const G_C = 0, G_H = 1, G_W = 2, G_KH = 3, G_KW = 4, G_SH = 5, G_SW = 6, G_DH = 7, G_DW = 8, G_OW = 9;
 export const GEOMETRY_BYTES: i32 = 64;
 
-/** Writes a geometry block at g. */
-export function writeGeometry(g: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32,
-                              DH: i32, DW: i32, OH: i32, OW: i32, mode: i32): void {
+/** Writes a geometry block at g for an already padded image of C × H × W. */
+export function writeGeometry(g: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, SH: i32, SW: i32,
+                              DH: i32, DW: i32, OW: i32): void {
   store<i32>(g, C, 0); store<i32>(g, H, 4); store<i32>(g, W, 8); store<i32>(g, KH, 12); store<i32>(g, KW, 16);
-  store<i32>(g, SH, 20); store<i32>(g, SW, 24); store<i32>(g, PT, 28); store<i32>(g, PL, 32); store<i32>(g, DH, 36);
-  store<i32>(g, DW, 40); store<i32>(g, OH, 44); store<i32>(g, OW, 48); store<i32>(g, mode, 52);
+  store<i32>(g, SH, 20); store<i32>(g, SW, 24); store<i32>(g, DH, 28); store<i32>(g, DW, 32); store<i32>(g, OW, 36);
 }
 
 // @ts-ignore: decorator
@@ -122,15 +120,44 @@ export function writeGeometry(g: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32
   return load<i32>(g + (<usize>i << 2));
 }
 
+/** Rows of the padded image the forward conv reads: every window inside it, every input row in it. */
+export function paddedRows(H: i32, KH: i32, SH: i32, PT: i32, DH: i32, OH: i32): i32 {
+  return max(H + PT, (OH - 1) * SH + (KH - 1) * DH + 1);
+}
+
 /**
- * Packs rows [k0, k0+kc) × columns [j0, j0+nc) of x's im2col matrix into NR-column panels (the layout of
- * gemm.ts's packB), reading x directly. Eight columns in one output row with their inputs inside the row
- * are two vector copies (stride 1) or two strided gathers (stride 2); the rest goes element by element.
+ * Copies x [C, H, W] into dst [C, Hp, Wp] with PT rows / PL columns of padding in front, padded positions
+ * filled by the padding mode (zeros, reflect, replicate, circular); rows/columns past Hp/Wp are dropped.
+ */
+export function padImage(x: usize, C: i32, H: i32, W: i32, PT: i32, PL: i32, mode: i32, Hp: i32, Wp: i32, dst: usize): void {
+  const copyW = min(W, Wp - PL);   // input columns that land inside the padded row
+  for (let c = 0; c < C; c++) {
+    const xc = x + (<usize>(c * H * W) << 2), dc = dst + (<usize>(c * Hp * Wp) << 2);
+    for (let hp = 0; hp < Hp; hp++) {
+      const d = dc + (<usize>(hp * Wp) << 2);
+      const ih = mapIndex(hp - PT, H, mode);
+      if (ih < 0) { memory.fill(d, 0, <usize>Wp << 2); continue; }
+      const src = xc + (<usize>(ih * W) << 2);
+      if (mode == PAD_ZEROS) {
+        memory.fill(d, 0, <usize>PL << 2);
+        memory.copy(d + (<usize>PL << 2), src, <usize>copyW << 2);
+        if (PL + copyW < Wp) memory.fill(d + (<usize>(PL + copyW) << 2), 0, <usize>(Wp - PL - copyW) << 2);
+      } else {
+        for (let wp = 0; wp < Wp; wp++) store<f32>(at(d, wp), load<f32>(at(src, mapIndex(wp - PL, W, mode))));
+      }
+    }
+  }
+}
+
+/**
+ * Packs rows [k0, k0+kc) × columns [j0, j0+nc) of the im2col matrix of a padded image x (padImage: every
+ * read in range) into NR-column panels, the layout of gemm.ts's packB. SIMD: eight columns in one output
+ * row are two loads (stride 1) or two strided gathers (stride 2); eight columns that run over into the
+ * next output row blend two such loads, the second shifted back by the columns left in the first row.
  */
 export function packBConv(x: usize, g: usize, k0: i32, kc: i32, j0: i32, nc: i32, pb: usize): void {
   const H = field(g, G_H), W = field(g, G_W), KH = field(g, G_KH), KW = field(g, G_KW);
-  const SH = field(g, G_SH), SW = field(g, G_SW), PT = field(g, G_PT), PL = field(g, G_PL);
-  const DH = field(g, G_DH), DW = field(g, G_DW), OW = field(g, G_OW), mode = field(g, G_MODE);
+  const SH = field(g, G_SH), SW = field(g, G_SW), DH = field(g, G_DH), DW = field(g, G_DW), OW = field(g, G_OW);
   const taps = KH * KW;
   for (let k = 0; k < kc; k++) {
     const kk = k0 + k;
@@ -139,44 +166,32 @@ export function packBConv(x: usize, g: usize, k0: i32, kc: i32, j0: i32, nc: i32
     let oh0 = j0 / OW, ow0 = j0 - oh0 * OW;
     for (let jp = 0; jp < nc; jp += NR) {
       const d = pb + (<usize>(jp * kc + k * NR) << 2);
-      const ih = oh0 * SH - PT + kh * DH, iw = ow0 * SW - PL + kw * DW;
       let done = false;
       if (ASC_FEATURE_SIMD) {
-        if (nc - jp >= NR && ow0 + NR <= OW && ih >= 0 && ih < H && iw >= 0 && iw + (NR - 1) * SW < W && SW <= 2) {
-          const s = xc + (<usize>(ih * W + iw) << 2);
-          v128.store(d, gather4(s, SW));
-          v128.store(d, gather4(s + (<usize>(4 * SW) << 2), SW), 16);
+        if (nc - jp >= NR && SW <= 2 && OW >= NR) {
+          const row = xc + (<usize>((oh0 * SH + kh * DH) * W + kw * DW) << 2);
+          const s = row + (<usize>(ow0 * SW) << 2);
+          let lo = gather4(s, SW), hi = gather4(s + (<usize>(4 * SW) << 2), SW);
+          const left = OW - ow0;                       // columns of this panel still in row oh0
+          if (left < NR) {
+            // Lanes ≥ left come from the next output row, loaded from `left` columns before its start.
+            const s2 = row + (<usize>(SH * W) << 2) - (<usize>(left * SW) << 2);
+            const n0 = gather4(s2, SW), n1 = gather4(s2 + (<usize>(4 * SW) << 2), SW);
+            const l = i32x4.splat(left);
+            lo = v128.bitselect(lo, n0, i32x4.lt_s(i32x4(0, 1, 2, 3), l));
+            hi = v128.bitselect(hi, n1, i32x4.lt_s(i32x4(4, 5, 6, 7), l));
+          }
+          v128.store(d, lo);
+          v128.store(d, hi, 16);
           done = true;
         }
       }
       if (!done) {
-        // Row segments: the columns of one output row share ih; zero padding needs no index mapping.
         let oh = oh0, ow = ow0, cc = 0;
         const avail = min(NR, nc - jp);
-        while (cc < avail) {
-          const len = min(avail - cc, OW - ow);
-          const h = mapIndex(oh * SH - PT + kh * DH, H, mode);
-          const dst = d + (<usize>cc << 2);
-          if (h < 0) {
-            for (let i = 0; i < len; i++) store<f32>(dst + (<usize>i << 2), 0);
-          } else {
-            const row = xc + (<usize>(h * W) << 2);
-            const iwb = ow * SW - PL + kw * DW;
-            if (mode == PAD_ZEROS) {
-              // Columns i with iwb + i·SW inside [0, W) (no division when SW = 1).
-              const lo = SW == 1 ? min(len, max(0, -iwb)) : validLo(iwb, SW, len);
-              const hi = SW == 1 ? max(lo, min(len, W - iwb)) : validHi(iwb, SW, W, len, lo);
-              let i = 0;
-              for (; i < lo; i++) store<f32>(dst + (<usize>i << 2), 0);
-              for (; i < hi; i++) store<f32>(dst + (<usize>i << 2), load<f32>(at(row, iwb + i * SW)));
-              for (; i < len; i++) store<f32>(dst + (<usize>i << 2), 0);
-            } else {
-              for (let i = 0; i < len; i++) store<f32>(dst + (<usize>i << 2), load<f32>(at(row, mapIndex(iwb + i * SW, W, mode))));
-            }
-          }
-          cc += len;
-          ow += len;
-          if (ow == OW) { ow = 0; oh++; }
+        for (; cc < avail; cc++) {
+          store<f32>(d + (<usize>cc << 2), load<f32>(at(xc, (oh * SH + kh * DH) * W + ow * SW + kw * DW)));
+          if (++ow == OW) { ow = 0; oh++; }
         }
         for (; cc < NR; cc++) store<f32>(d + (<usize>cc << 2), 0);
       }

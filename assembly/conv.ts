@@ -8,7 +8,7 @@
 // padding runs the direct kernels of depthwise.ts instead.
 import { sgemm, sgemm_bias, sgemm_conv, sgemm_packed, sgemm_scratch_bytes, pack_a_bytes, pack_a, channel_sum, MR, NR } from './gemm';
 import { at } from './vec';
-import { im2col, col2im, padImage, paddedRows, writeGeometry, GEOMETRY_BYTES, PAD_ZEROS } from './im2col';
+import { im2colPadded, col2im, padImage, paddedRows, writeGeometry, GEOMETRY_BYTES, PAD_ZEROS } from './im2col';
 import { depthwise_forward, depthwise_backward_data, depthwise_backward_filter, depthwise_scratch_bytes } from './depthwise';
 
 /** Depthwise (one input channel per group, zero padding): the direct kernels of depthwise.ts. */
@@ -48,7 +48,8 @@ export function conv2d_scratch_bytes(N: i32, Cin: i32, H: i32, W: i32, Cout: i32
   const Cg = Cin / groups, K = Cg * KH * KW, P = OH * OW, Mg = Cout / groups;
   const Hp = paddedRows(H, KH, SH, PT, DH, OH), Wp = paddedRows(W, KW, SW, PL, DW, OW);
   const forward = GEOMETRY_BYTES + 64 + ((Cg * Hp * Wp * 4 + 64 + 15) & ~15);
-  const backward = ((K * P * 4 + 15) & ~15) + ((K * Mg * 4 + 15) & ~15);
+  const image = (Cg * Hp * Wp * 4 + 64 + 15) & ~15;
+  const backward = ((K * P * 4 + 15) & ~15) + ((K * Mg * 4 + 15) & ~15) + image;
   const gemm = max(forward, backward) + sgemm_scratch_bytes();
   if (!isDepthwise(Cin, groups, mode)) return gemm;
   return max(gemm, depthwise_scratch_bytes(H, W, KH, KW, SH, SW, PT, PL, DH, DW, OH, OW));
@@ -136,16 +137,21 @@ export function conv2d_backward_filter(dy: usize, x: usize, dw: usize, db: usize
   }
   const Cg = Cin / groups, Mg = Cout / groups, K = Cg * KH * KW, P = OH * OW;
   const pointwise = isPointwise(KH, KW, SH, SW, PT, PL, H, W, OH, OW);
+  const Hp = paddedRows(H, KH, SH, PT, DH, OH), Wp = paddedRows(W, KW, SW, PL, DW, OW);
   const col = scratch;
   const dwT = col + ((<usize>(K * P) * 4 + 15) & ~15);
-  const gemmScratch = dwT + ((<usize>(K * Mg) * 4 + 15) & ~15);
+  const image = dwT + ((<usize>(K * Mg) * 4 + 15) & ~15);
+  const gemmScratch = image + ((<usize>(Cg * Hp * Wp) * 4 + 64 + 15) & ~15);
   // dW_g = Σ_n dY_g·colᵀ [Mg × K], or as its transpose col·dY_gᵀ [K × Mg] when that wastes much less of the
   // micro-tiles (few taps: a 1-channel 3×3 conv has K = 9, one full and one ninth-full 8-column panel).
   const transposed = paddedArea(K, Mg) * 5 < paddedArea(Mg, K) * 4;
   for (let g = 0; g < groups; g++) {
     for (let n = 0; n < N; n++) {
       const xg = x + (<usize>((n * Cin + g * Cg) * H * W) << 2);
-      if (!pointwise) im2col(xg, Cg, H, W, KH, KW, SH, SW, PT, PL, DH, DW, OH, OW, mode, col);
+      if (!pointwise) {
+        padImage(xg, Cg, H, W, PT, PL, mode, Hp, Wp, image);
+        im2colPadded(image, Cg, Hp, Wp, KH, KW, SH, SW, DH, DW, OH, OW, col);
+      }
       const B = pointwise ? xg : col;
       const dyg = dy + (<usize>((n * Cout + g * Mg) * P) << 2);
       if (transposed) {

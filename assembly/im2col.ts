@@ -1,7 +1,7 @@
 // The im2col matrix of one image (or one group of it) and its adjoint:
 //   col[(c·KH + kh)·KW + kw, oh·OW + ow] = x[c, ih, iw],  ih = oh·SH − PT + kh·DH,  iw = ow·SW − PL + kw·DW,
 // with out-of-range (ih, iw) read through the padding mode (zeros, reflect, replicate, circular).
-// im2col writes it out (the backward-filter GEMM reads it transposed); padImage + packBConv write it straight
+// im2colPadded writes it out (the backward-filter GEMM reads it transposed); padImage + packBConv write it straight
 // into the GEMM's packed B panels (implicit im2col: no col matrix); col2im adds a col matrix back onto dx.
 import { at, gather4 } from './vec';
 import { validLo, validHi } from './window';
@@ -23,36 +23,23 @@ export const PAD_CIRCULAR: i32 = 3;
   return r < 0 ? r + n : r;
 }
 
-/** Builds col [C·KH·KW × OH·OW] from one group's x [C, H, W]. */
-export function im2col(x: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, SH: i32, SW: i32,
-                PT: i32, PL: i32, DH: i32, DW: i32, OH: i32, OW: i32, mode: i32, col: usize): void {
+/** Builds col [C·KH·KW × OH·OW] from a padded image [C, Hp, Wp] (padImage: every read in range). */
+export function im2colPadded(x: usize, C: i32, Hp: i32, Wp: i32, KH: i32, KW: i32, SH: i32, SW: i32,
+                             DH: i32, DW: i32, OH: i32, OW: i32, col: usize): void {
   const P = OH * OW;
   let row = col;
   for (let c = 0; c < C; c++) {
-    const xc = x + (<usize>(c * H * W) << 2);
+    const xc = x + (<usize>(c * Hp * Wp) << 2);
     for (let kh = 0; kh < KH; kh++) {
       for (let kw = 0; kw < KW; kw++) {
-        const iw0 = kw * DW - PL;
-        const lo = validLo(iw0, SW, OW), hi = validHi(iw0, SW, W, OW, lo);
         for (let oh = 0; oh < OH; oh++) {
           const dst = row + (<usize>(oh * OW) << 2);
-          const ih = mapIndex(oh * SH - PT + kh * DH, H, mode);
-          if (ih < 0) { memory.fill(dst, 0, <usize>OW << 2); continue; }
-          const src = xc + (<usize>(ih * W) << 2);
-          if (mode == PAD_ZEROS) {
-            memory.fill(dst, 0, <usize>lo << 2);
-            if (SW == 1) {
-              memory.copy(dst + (<usize>lo << 2), src + (<usize>(lo + iw0) << 2), <usize>(hi - lo) << 2);
-            } else {
-              for (let ow = lo; ow < hi; ow++) store<f32>(dst + (<usize>ow << 2), load<f32>(src + (<usize>(ow * SW + iw0) << 2)));
-            }
-            memory.fill(dst + (<usize>hi << 2), 0, <usize>(OW - hi) << 2);
-          } else {
-            for (let ow = 0; ow < OW; ow++) {
-              const iw = mapIndex(ow * SW + iw0, W, mode);
-              store<f32>(dst + (<usize>ow << 2), load<f32>(src + (<usize>iw << 2)));
-            }
+          const src = xc + (<usize>((oh * SH + kh * DH) * Wp + kw * DW) << 2);
+          let ow = 0;
+          if (ASC_FEATURE_SIMD) {
+            if (SW <= 2) for (; ow + 4 <= OW; ow += 4) v128.store(at(dst, ow), gather4(at(src, ow * SW), SW));
           }
+          for (; ow < OW; ow++) store<f32>(at(dst, ow), load<f32>(at(src, ow * SW)));
         }
         row += <usize>P << 2;
       }

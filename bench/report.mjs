@@ -1,5 +1,8 @@
 // Renders bench/RESULTS.md from the collected child results: the workload × library table, ratios vs
 // tfjs-wasm, the correctness checks, issue 3's goals evaluated on these numbers, and notes.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { compare, TOLERANCE } from './check.mjs';
 import { machineLine } from './machine.mjs';
 
@@ -174,7 +177,7 @@ export function render({ libs, workloads, mode, command, machine: m, started, to
   for (const g of group.values()) notes.push(`- **${g.lib}** (${g.ids.join(', ')}): ${g.text}`);
   const copies = libs.filter((l) => l.notes?.flattenCopyMs != null);
   if (copies.length) {
-    notes.push('- **simdnn** (train, trainBN): the step is composed from `nn.ops` calls and `ops.sgdStep` (no layer API yet). ' +
+    notes.push('- **simdnn** (train, trainBN): the step is composed from `nn.ops` calls and `ops.sgdStep` (deliberately: the kernels, not the layer API, are measured). ' +
       'It flattens the pooled [64, 32, 7, 7] map into `ops.linear`\'s [64, 1568] input (and unflattens its dx) through a zero-copy ' +
       '`Tensor` handle at the same offset (`new Tensor(nn, t.offset, shape, dtype)`, untracked by the engine), because there is no ' +
       'reshape op yet. Copying through JS instead (`nn.tensor(p.y.read(), [64, 1568])`) would cost ' +
@@ -208,5 +211,8 @@ export function render({ libs, workloads, mode, command, machine: m, started, to
   out.push('Data is generated deterministically (bench/workloads.mjs) and converted to each library\'s layout (NHWC for tfjs, HWC float64 ' +
     'Vols for ConvNetJS) outside the timed region; outputs are allocated inside it (as each library does per call). ' +
     'onnxruntime-web keeps the weights as graph initializers and copies the activations in on each run.', '');
+  // Hand-written history of what was tried (bench/HISTORY.md), carried along under the generated report.
+  const history = path.join(path.dirname(fileURLToPath(import.meta.url)), 'HISTORY.md');
+  if (existsSync(history)) out.push(readFileSync(history, 'utf8'));
   return out.join('\n');
 }

@@ -114,4 +114,37 @@ test('depthwise and row-crossing conv2d paths against the reference', async () =
   });
 });
 
+test("padding 'same' with strides: out = ⌈in / stride⌉, TensorFlow's split (odd pixel at the end)", async () => {
+  const nn = await getEngine();
+  const rand = rng(10);
+  await checkNoLeak(nn, () => {
+    for (const [xs, ws, opts, outHW] of [
+      [[1, 2, 7, 8], [3, 2, 3, 3], { padding: 'same', stride: 2 }, [4, 4]],
+      [[1, 2, 9, 10], [3, 2, 4, 2], { padding: 'same', stride: [3, 2], dilation: [1, 2] }, [3, 5]],
+      [[2, 3, 11, 6], [3, 1, 5, 5], { padding: 'same', stride: 2, groups: 3 }, [6, 3]],
+      [[1, 2, 6, 6], [2, 2, 3, 3], { padding: 'same', stride: 3, paddingMode: 'reflect' }, [2, 2]],
+    ]) {
+      const xd = Float64Array.from({ length: R.prod(xs) }, () => rand() * 2 - 1);
+      const wd = Float64Array.from({ length: R.prod(ws) }, () => rand() * 2 - 1);
+      const x = nn.tensor(xd, xs), w = nn.tensor(wd, ws);
+      const y = nn.ops.conv2d(x, w, null, opts);
+      try {
+        assert.equal(y.shape.slice(2), outHW, `conv2d ${JSON.stringify(opts)}: output size`);
+        assertClose(y.read(), R.conv2d(R.T(xd, xs), R.T(wd, ws), null, opts).data, `conv2d ${JSON.stringify(opts)}`);
+      } finally {
+        disposeAll([x, w, y]);
+      }
+    }
+    const x = nn.tensor(Float64Array.from({ length: 2 * 9 }, () => rand()), [1, 2, 9]);
+    const w = nn.tensor(Float64Array.from({ length: 3 * 2 * 4 }, () => rand()), [3, 2, 4]);
+    const y = nn.ops.conv1d(x, w, null, { padding: 'same', stride: 2 });
+    try {
+      assert.equal(y.shape, [1, 3, 5]);
+      assertClose(y.read(), R.conv1d(R.T(x.read(), [1, 2, 9]), R.T(w.read(), [3, 2, 4]), null, { padding: 'same', stride: 2 }).data, 'conv1d same/2');
+    } finally {
+      disposeAll([x, w, y]);
+    }
+  });
+});
+
 test.run();

@@ -34,15 +34,22 @@ function invalid(msg) {
 // Convolution
 
 /**
- * Conv padding → [top, bottom, left, right]. number | [ph, pw] | [t, b, l, r] | 'valid' | 'same'
- * ('same': total d·(k−1) per dimension, the smaller half at top/left, the extra at bottom/right).
+ * 'same' padding of one dimension (TensorFlow's rule; PyTorch's for stride 1): out = ⌈n / s⌉,
+ * total = max((out − 1)·s + d·(k − 1) + 1 − n, 0), the smaller half first, the extra at the end.
  */
-export function convPadding2d(padding, [KH, KW], [DH, DW]) {
+function same1d(n, k, d, s) {
+  const out = Math.ceil(n / s);
+  const total = Math.max((out - 1) * s + d * (k - 1) + 1 - n, 0);
+  return [Math.floor(total / 2), total - Math.floor(total / 2)];
+}
+
+/**
+ * Conv padding → [top, bottom, left, right]. number | [ph, pw] | [t, b, l, r] | 'valid' | 'same'
+ * ('same': same1d per dimension, which needs the input size [H, W] and the stride [SH, SW]).
+ */
+export function convPadding2d(padding, [KH, KW], [DH, DW], [H, W] = [1, 1], [SH, SW] = [1, 1]) {
   if (padding === 'valid') return [0, 0, 0, 0];
-  if (padding === 'same') {
-    const th = DH * (KH - 1), tw = DW * (KW - 1);
-    return [Math.floor(th / 2), th - Math.floor(th / 2), Math.floor(tw / 2), tw - Math.floor(tw / 2)];
-  }
+  if (padding === 'same') return [...same1d(H, KH, DH, SH), ...same1d(W, KW, DW, SW)];
   if (typeof padding === 'number') return [padding, padding, padding, padding];
   if (padding.length === 2) return [padding[0], padding[0], padding[1], padding[1]];
   if (padding.length === 4) return padding.slice();
@@ -84,8 +91,7 @@ export function conv2d(x, w, b, opts = {}) {
   const [DH, DW] = pair(opts.dilation ?? 1);
   const G = opts.groups ?? 1;
   const mode = opts.paddingMode ?? 'zeros';
-  if (opts.padding === 'same' && (SH !== 1 || SW !== 1)) invalid(`'same' padding needs stride 1`);
-  const [PT, PB, PL, PR] = convPadding2d(opts.padding ?? 0, [KH, KW], [DH, DW]);
+  const [PT, PB, PL, PR] = convPadding2d(opts.padding ?? 0, [KH, KW], [DH, DW], [H, W], [SH, SW]);
   if (C % G || Co % G || Cg !== C / G) invalid(`channels C=${C} Co=${Co} Cg=${Cg} groups=${G}`);
   checkPadMode(mode, [PT, PB], H);
   checkPadMode(mode, [PL, PR], W);
@@ -120,13 +126,10 @@ export function conv2d(x, w, b, opts = {}) {
   return T(y, [N, Co, Ho, Wo]);
 }
 
-/** conv1d padding → [left, right]. number | [l, r] | 'valid' | 'same' (extra on the right). */
-export function convPadding1d(padding, K, D) {
+/** conv1d padding → [left, right]. number | [l, r] | 'valid' | 'same' (same1d: needs the length and stride). */
+export function convPadding1d(padding, K, D, L = 1, S = 1) {
   if (padding === 'valid') return [0, 0];
-  if (padding === 'same') {
-    const t = D * (K - 1);
-    return [Math.floor(t / 2), t - Math.floor(t / 2)];
-  }
+  if (padding === 'same') return same1d(L, K, D, S);
   if (typeof padding === 'number') return [padding, padding];
   if (padding.length === 2) return padding.slice();
   invalid(`padding ${JSON.stringify(padding)}`);
@@ -141,8 +144,7 @@ export function conv1d(x, w, b, opts = {}) {
   const [Co, Cg, K] = w.shape;
   const S = opts.stride ?? 1, D = opts.dilation ?? 1, G = opts.groups ?? 1;
   const mode = opts.paddingMode ?? 'zeros';
-  if (opts.padding === 'same' && S !== 1) invalid(`'same' padding needs stride 1`);
-  const [PL, PR] = convPadding1d(opts.padding ?? 0, K, D);
+  const [PL, PR] = convPadding1d(opts.padding ?? 0, K, D, L, S);
   if (C % G || Co % G || Cg !== C / G) invalid(`channels C=${C} Co=${Co} Cg=${Cg} groups=${G}`);
   checkPadMode(mode, [PL, PR], L);
   const Lo = Math.floor((L + PL + PR - D * (K - 1) - 1) / S) + 1;

@@ -3,6 +3,7 @@
 import type { Engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
 import type { Conv1dOptions, Conv2dOptions, PaddingMode } from '../ops/index.js';
+import { samePadding } from '../ops/conv.js';
 import { checkInit, initValues, type Initializer } from './init.js';
 import {
   Layer, type Param, ShapeError, type LayerConfig, type LayerGeometry, boolOpt, checkOptions, fmt, optionalPosInt, pairOpt,
@@ -48,13 +49,16 @@ export interface Conv1dLayerOptions {
 
 const KNOWN = ['outChannels', 'kernel', 'inChannels', 'stride', 'padding', 'dilation', 'groups', 'paddingMode', 'bias', 'weightInit', 'biasInit'];
 
-/** Resolves 2-D padding to [top, bottom, left, right] as ops.conv2d does ('same': the odd pixel at the end). */
-function resolvePadding(where: string, p: unknown, k: [number, number], d: [number, number], s: [number, number]): [number, number, number, number] {
+/**
+ * Resolves 2-D padding to [top, bottom, left, right] as ops.conv2d does ('same': ops' samePadding, which needs
+ * the input's spatial size; without one, only the form is checked and zeros are returned).
+ */
+function resolvePadding(where: string, p: unknown, k: [number, number], d: [number, number], s: [number, number],
+                        spatial?: [number, number]): [number, number, number, number] {
   if (p === 'valid') return [0, 0, 0, 0];
   if (p === 'same') {
-    if (s[0] !== 1 || s[1] !== 1) throw new Error(`${where}: padding 'same' needs stride 1 (as PyTorch), got stride ${fmt(s)}`);
-    const th = d[0] * (k[0] - 1), tw = d[1] * (k[1] - 1);
-    return [Math.floor(th / 2), th - Math.floor(th / 2), Math.floor(tw / 2), tw - Math.floor(tw / 2)];
+    if (!spatial) return [0, 0, 0, 0];
+    return [...samePadding(spatial[0], k[0], d[0], s[0]), ...samePadding(spatial[1], k[1], d[1], s[1])];
   }
   if (Array.isArray(p) && p.length === 4) {
     if (!p.every((v) => Number.isInteger(v) && v >= 0)) throw new Error(`${where}: padding must hold non-negative integers, got ${fmt(p)}`);
@@ -106,21 +110,20 @@ abstract class ConvBase extends Layer {
     this.biasInit = (o.biasInit ?? 'default') as Initializer;
     checkInit(`${where}: weightInit`, this.weightInit);
     checkInit(`${where}: biasInit`, this.biasInit);
-    // Resolve once to reject bad padding at construction (e.g. 'same' with stride 2).
+    // Resolve once to reject a malformed padding at construction.
     if (!oneD) resolvePadding(where, padding, kernel, dilation, stride);
-    if (oneD && padding === 'same' && stride[1] !== 1) throw new Error(`${where}: padding 'same' needs stride 1 (as PyTorch), got stride ${stride[1]}`);
     this.cfg = { outChannels, kernel, inChannels, stride, padding: padding as ConvCfg['padding'], dilation, groups, paddingMode, bias };
   }
 
   /** The per-side padding [top, bottom, left, right] (2-D form). */
-  protected abstract pad4(): [number, number, number, number];
+  protected abstract pad4(spatial: [number, number]): [number, number, number, number];
   protected abstract opsOptions(): Conv2dOptions | Conv1dOptions;
 
   protected inferSpatial(inShape: readonly number[], expected: string, C: number, spatial: [number, number]): void {
     const { inChannels, groups } = this.cfg;
     if (inChannels !== undefined && C !== inChannels) throw new ShapeError(expected, inShape, `inChannels ${inChannels}`);
     if (C % groups !== 0) throw new ShapeError(expected, inShape, `${C} input channels are not divisible by groups ${groups}`);
-    const [PT, PB, PL, PR] = this.pad4();
+    const [PT, PB, PL, PR] = this.pad4(spatial);
     const [KH, KW] = this.cfg.kernel, [SH, SW] = this.cfg.stride, [DH, DW] = this.cfg.dilation;
     const [H, W] = spatial;
     if (this.cfg.paddingMode === 'reflect' || this.cfg.paddingMode === 'circular') {
@@ -172,8 +175,8 @@ export class Conv2d extends ConvBase {
     super('conv2d', checkOptions('conv2d', o, KNOWN), false);
   }
 
-  protected pad4() {
-    return resolvePadding('conv2d', this.cfg.padding, this.cfg.kernel, this.cfg.dilation, this.cfg.stride);
+  protected pad4(spatial: [number, number]) {
+    return resolvePadding('conv2d', this.cfg.padding, this.cfg.kernel, this.cfg.dilation, this.cfg.stride, spatial);
   }
 
   protected opsOptions(): Conv2dOptions {
@@ -223,11 +226,11 @@ export class Conv1d extends ConvBase {
     super('conv1d', checkOptions('conv1d', o, KNOWN), true);
   }
 
-  protected pad4(): [number, number, number, number] {
+  protected pad4(spatial: [number, number]): [number, number, number, number] {
     const p = this.cfg.padding as unknown;
     const k = this.cfg.kernel[1], d = this.cfg.dilation[1];
     if (p === 'valid') return [0, 0, 0, 0];
-    if (p === 'same') { const t = d * (k - 1); return [0, 0, Math.floor(t / 2), t - Math.floor(t / 2)]; }
+    if (p === 'same') return [0, 0, ...samePadding(spatial[1], k, d, this.cfg.stride[1])];
     if (Array.isArray(p)) return [0, 0, p[0], p[1]];
     return [0, 0, p as number, p as number];
   }

@@ -51,10 +51,13 @@ function kernelArgs(g: Geometry): number[] {
   return [g.N, g.Cin, g.H, g.W, g.Cout, g.KH, g.KW, g.SH, g.SW, g.PT, g.PL, g.DH, g.DW, g.OH, g.OW, g.groups, g.mode];
 }
 
-/** 'same' (stride 1): total padding d·(k − 1), the odd pixel at the end (bottom/right), as PyTorch. */
-function samePadding(op: string, k: number, d: number, s: number): [number, number] {
-  if (s !== 1) fail(op, "padding 'same'", 'used with stride 1 (PyTorch rejects strided \'same\')', `stride ${s}`);
-  const total = d * (k - 1);
+/**
+ * 'same' padding of one dimension: out = ⌈size / s⌉, total = max((out − 1)·s + d·(k − 1) + 1 − size, 0),
+ * the odd pixel at the end (bottom/right). TensorFlow's rule; for stride 1 it is PyTorch's (total d·(k − 1)).
+ */
+export function samePadding(size: number, k: number, d: number, s: number): [number, number] {
+  const out = Math.ceil(size / s);
+  const total = Math.max((out - 1) * s + d * (k - 1) + 1 - size, 0);
   return [Math.floor(total / 2), total - Math.floor(total / 2)];
 }
 
@@ -100,7 +103,7 @@ function conv2dGeometry(op: string, x: Tensor, w: Tensor, opts: Conv2dOptions): 
   const p = opts.padding ?? 0;
   let pad: [number, number, number, number];
   if (p === 'valid') pad = [0, 0, 0, 0];
-  else if (p === 'same') pad = [...samePadding(op, KH, dilation[0], stride[0]), ...samePadding(op, KW, dilation[1], stride[1])];
+  else if (p === 'same') pad = [...samePadding(x.shape[2], KH, dilation[0], stride[0]), ...samePadding(x.shape[3], KW, dilation[1], stride[1])];
   else if (Array.isArray(p) && p.length === 4) {
     pad = p.map((v, i) => nonNegInt(op, `padding[${i}]`, v)) as [number, number, number, number];
   } else {
@@ -118,7 +121,7 @@ function conv1dGeometry(op: string, x: Tensor, w: Tensor, opts: Conv1dOptions): 
   const p = opts.padding ?? 0;
   let lr: [number, number];
   if (p === 'valid') lr = [0, 0];
-  else if (p === 'same') lr = samePadding(op, K, dilation, stride);
+  else if (p === 'same') lr = samePadding(x.shape[2], K, dilation, stride);
   else if (Array.isArray(p) && p.length === 2) lr = [nonNegInt(op, 'padding[0]', p[0]), nonNegInt(op, 'padding[1]', p[1])];
   else if (typeof p === 'number') lr = [nonNegInt(op, 'padding', p), p];
   else fail(op, 'padding', "a non-negative integer, [left, right], 'same' or 'valid'", p);

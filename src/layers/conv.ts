@@ -39,6 +39,11 @@ export interface Conv1dLayerOptions {
   inChannels?: number;
   stride?: number;
   padding?: Conv1dOptions['padding'];
+  /**
+   * Causal convolution: all padding on the left, (kernel − 1)·dilation, so the output at step t depends on
+   * inputs up to t only (WaveNet/TCN stacks). Cannot be combined with `padding`.
+   */
+  causal?: boolean;
   dilation?: number;
   groups?: number;
   paddingMode?: PaddingMode;
@@ -97,7 +102,11 @@ abstract class ConvBase extends Layer {
     }
     if (outChannels % groups !== 0) throw new Error(`${where}: groups ${groups} must divide outChannels ${outChannels}`);
     if (inChannels !== undefined && inChannels % groups !== 0) throw new Error(`${where}: groups ${groups} must divide inChannels ${inChannels}`);
-    const padding = o.padding ?? 0;
+    if (oneD && o.causal !== undefined && typeof o.causal !== 'boolean') throw new Error(`${where}: causal must be a boolean, got ${fmt(o.causal)}`);
+    if (oneD && o.causal && o.padding !== undefined) {
+      throw new Error(`${where}: causal: true sets the padding itself ((kernel − 1)·dilation on the left); remove padding ${fmt(o.padding)}`);
+    }
+    const padding = oneD && o.causal ? [(kernel[1] - 1) * dilation[1], 0] : o.padding ?? 0;
     if (oneD) {
       // Validate 1-D padding here; keep the user's form for ops.conv1d.
       if (!(padding === 'same' || padding === 'valid' || (Number.isInteger(padding) && (padding as number) >= 0) ||
@@ -223,7 +232,7 @@ export class Conv1d extends ConvBase {
   readonly type = 'conv1d';
 
   constructor(o: Conv1dLayerOptions) {
-    super('conv1d', checkOptions('conv1d', o, KNOWN), true);
+    super('conv1d', checkOptions('conv1d', o, [...KNOWN, 'causal']), true);
   }
 
   protected pad4(spatial: [number, number]): [number, number, number, number] {

@@ -8,13 +8,15 @@ import * as act from './activation.js';
 import * as linear from './linear.js';
 import * as loss from './loss.js';
 import * as optim from './optim.js';
+import * as elementwise from './elementwise.js';
+import * as concat from './concat.js';
 
 export type { Conv2dOptions, Conv1dOptions, ConvBackwardFlags, ConvGrads, PaddingMode } from './conv.js';
 export type { MaxPool2dOptions, AvgPool2dOptions } from './pool.js';
 export type { BatchNormOptions, NormResult, NormGrads, NormStats } from './norm.js';
 export type { SgdOptions, AdamOptions, SgdState, AdamState } from './optim.js';
 
-const modules = { ...conv, ...pool, ...norm, ...act, ...linear, ...loss, ...optim };
+const modules = { ...conv, ...pool, ...norm, ...act, ...linear, ...loss, ...optim, ...elementwise, ...concat };
 type Modules = typeof modules;
 type Bound<F> = F extends (e: Engine, ...args: infer A) => infer R ? (...args: A) => R : never;
 export type Ops = { [K in keyof Modules]: Bound<Modules[K]> };

@@ -52,4 +52,8 @@ export interface Kernels {
            nesterov: number, wd: number, first: number): void;
   adam_step(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lr: number, beta1: number, beta2: number, eps: number,
             wd: number, decoupled: number, bc1: number, bc2: number): void;
+  add_forward(a: Ptr, b: Ptr, y: Ptr, n: number): void;
+  axpy(y: Ptr, x: Ptr, n: number, alpha: number): void;
+  scale(x: Ptr, n: number, alpha: number): void;
+  copy_blocks(src: Ptr, dst: Ptr, rows: number, len: number, srcStride: number, dstStride: number, accumulate: number): void;
 }

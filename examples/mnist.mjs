@@ -4,7 +4,11 @@
 // saves a checkpoint (safetensors) and checks that reloading it gives the same predictions.
 //
 //   node examples/mnist.mjs [--epochs 6] [--train 8000] [--test 2000] [--batch 64] [--lr 0.03] [--seed 1]
-//                           [--out build/mnist-cnn.safetensors] [--quiet]
+//                           [--out build/mnist-cnn.safetensors] [--visuals build/mnist-visuals|none] [--quiet]
+//
+// With --visuals (the default from the command line) it also tracks the held-out loss per epoch and writes PNG pictures
+// of the filters, one digit's feature maps and saliency map, an FGSM adversarial pair and the training curves
+// (examples/mnist-visuals.mjs).
 import { init } from 'simdnn';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -51,8 +55,8 @@ export function buildModel(nn, seed) {
 
 /**
  * Runs the demo. Options: nn (an engine; default init()), epochs, train (training digits), test (held out),
- * batch, lr, seed, out (checkpoint path; null to skip), quiet, verbose (fit's), print.
- * Resolves to { testAccuracy, testLoss, seconds, imagesPerSec, history, checkpoint }.
+ * batch, lr, seed, out (checkpoint path; null to skip), visuals (a folder for the PNG pictures; default none), quiet,
+ * verbose (fit's), print. Resolves to { testAccuracy, testLoss, seconds, imagesPerSec, history, checkpoint, visuals }.
  */
 export async function main(opts = {}) {
   const print = opts.print ?? ((s) => console.log(s));
@@ -77,7 +81,7 @@ export async function main(opts = {}) {
   const optimizer = nn.optim.sgd({ lr, momentum: 0.9, nesterov: true, schedule: S.warmup({ steps: 20, then: S.cosine() }) });
   const t1 = performance.now();
   const history = await model.fit(train, {
-    optimizer, epochs, batchSize, seed,
+    optimizer, epochs, batchSize, seed, ...(opts.visuals ? { validation: test } : {}),
     verbose: opts.quiet ? 0 : opts.verbose ?? 'auto', ...(opts.print ? { print } : {}),
   });
   const trainSeconds = (performance.now() - t1) / 1000;
@@ -109,6 +113,12 @@ export async function main(opts = {}) {
     if (!opts.quiet) print(`checkpoint: ${out} (reloaded: predictions ${same ? 'identical' : 'DIFFER'})`);
     if (!same) throw new Error('the reloaded checkpoint predicts differently');
   }
+  if (opts.visuals) {
+    const { writeVisuals } = await import('./mnist-visuals.mjs');
+    const tv = performance.now();
+    result.visuals = await writeVisuals(nn, model, test, history, opts.visuals, { mean: MEAN, std: STD, print: opts.quiet ? null : print });
+    if (!opts.quiet) print(`(pictures in ${((performance.now() - tv) / 1000).toFixed(1)} s)`);
+  }
   if (!opts.quiet) print(`total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   optimizer.dispose();
   model.dispose();
@@ -127,8 +137,9 @@ function parseArgs(argv) {
     else if (a === '--lr') o.lr = num();
     else if (a === '--seed') o.seed = num();
     else if (a === '--out') o.out = argv[++i] === 'none' ? null : argv[i];
+    else if (a === '--visuals') o.visuals = argv[++i] === 'none' ? null : argv[i];
     else if (a === '--quiet') o.quiet = true;
-    else if (a === '--help' || a === '-h') { console.log('node examples/mnist.mjs [--epochs N] [--train N] [--test N] [--batch N] [--lr X] [--seed N] [--out PATH|none] [--quiet]'); process.exit(0); }
+    else if (a === '--help' || a === '-h') { console.log('node examples/mnist.mjs [--epochs N] [--train N] [--test N] [--batch N] [--lr X] [--seed N] [--out PATH|none] [--visuals DIR|none] [--quiet]'); process.exit(0); }
     else throw new Error(`unknown argument ${a} (try --help)`);
   }
   return o;
@@ -142,5 +153,6 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
     const r = spawnSync(process.execPath, [...process.execArgv, flag, ...process.argv.slice(1)], { stdio: 'inherit' });
     process.exit(r.status ?? 1);
   }
-  main(parseArgs(process.argv.slice(2))).catch((e) => { console.error(e.message); process.exit(1); });
+  const visuals = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'build', 'mnist-visuals');
+  main({ visuals, ...parseArgs(process.argv.slice(2)) }).catch((e) => { console.error(e.message); process.exit(1); });
 }

@@ -11,6 +11,7 @@ import { makeOptim, type Optim } from './optim/index.js';
 import { augment } from './train/augment.js';
 import { Sequential, loadModel, loadModelFile, type SequentialOptions } from './model/sequential.js';
 import type { Layer } from './layers/layer.js';
+import { makeInspect, makeAdversarial, type Inspect, type Adversarial } from './inspect/index.js';
 
 export interface MemoryInfo {
   /** Live tensors. */
@@ -35,6 +36,10 @@ export class Engine {
   readonly optim: Optim;
   /** Seeded data-augmentation transforms for fit({ augment }). */
   readonly augment = augment;
+  /** Seeing what a net learns: activations, input gradients, saliency, filter/feature-map images, plots, PNG files. */
+  readonly inspect: Inspect;
+  /** Adversarial examples (FGSM). */
+  readonly adversarial: Adversarial;
   private readonly allocator: Allocator;
   /** @internal Packed weight copies (see PackCache). */
   readonly packs: PackCache;
@@ -57,6 +62,8 @@ export class Engine {
     this.packs = new PackCache((bytes, what) => this.allocator.alloc(bytes, what), (offset) => this.allocator.free(offset));
     this.ops = makeOps(this);
     this.optim = makeOptim(this);
+    this.inspect = makeInspect(this);
+    this.adversarial = makeAdversarial();
   }
 
   /** A model from a list of layers; with inputShape (per sample) every shape is inferred and checked now. */

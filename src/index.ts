@@ -20,6 +20,8 @@ export { augment } from './train/augment.js';
 export type { Transform } from './train/augment.js';
 export type { FitOptions, History, Callbacks, DataInput, ArrayData, Batch, EvalResult, PredictOptions, EvaluateOptions } from './train/fit.js';
 export type { BatchLogs, EpochLogs, Verbose } from './train/progress.js';
+export type { Inspect, Adversarial, InspectOptions, Labels, FgsmOptions, LossGradient, GrayImage, RGBAImage, Normalize,
+              FilterImageOptions, MapImageOptions, GridOptions, Colormap, Series, LinePlotOptions, RGB } from './inspect/index.js';
 
 export interface InitOptions {
   /** Which build to run: 'auto' (default) picks the best the host validates. */

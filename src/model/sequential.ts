@@ -14,6 +14,7 @@ import { fuseForInference } from './fuse.js';
 import { fit, evaluate, predict, trainStep, type FitOptions, type History, type DataInput, type EvaluateOptions,
          type PredictOptions, type EvalResult, type StepResult, type XInput } from '../train/fit.js';
 import type { Optimizer } from '../optim/optimizer.js';
+import { activations, inputGradient, type InspectOptions, type Labels } from '../inspect/model.js';
 
 export interface SequentialOptions {
   /** Per-sample input shape (no batch dimension), e.g. [1, 28, 28]. Without it the model is built on first use. */
@@ -285,6 +286,18 @@ export class Sequential {
   summaryRows(): SummaryRow[] {
     this.assertBuilt('summaryRows');
     return summarize(this, { print: false }).rows;
+  }
+
+  /** Every layer's output for x (element i: layer i's), new tensors the caller owns; eval mode unless { training: true }. See src/inspect. */
+  activations(x: Tensor, opts?: InspectOptions): Tensor[] {
+    this.assertAlive();
+    return activations(this, x, opts);
+  }
+
+  /** d loss / d x of the mean softmax cross-entropy against labels (saliency); eval mode; param.grad untouched. */
+  inputGradient(x: Tensor, labels: Labels, opts?: InspectOptions): Tensor {
+    this.assertAlive();
+    return inputGradient(this, x, labels, opts);
   }
 
   /** The architecture as JSON (what save() stores next to the weights). */

@@ -12,6 +12,7 @@ import { augment } from './train/augment.js';
 import { Sequential, loadModel, loadModelFile, type SequentialOptions } from './model/sequential.js';
 import type { Layer } from './layers/layer.js';
 import { makeInspect, makeAdversarial, type Inspect, type Adversarial } from './inspect/index.js';
+import type { Job, WorkerPool } from './threads/pool.js';
 
 export interface MemoryInfo {
   /** Live tensors. */
@@ -46,8 +47,11 @@ export class Engine {
   private readonly live = new Set<Tensor>();
   private liveBytes = 0;
   private readonly scopes: Set<Tensor>[] = [];
-  private scratchOffset = 0;
-  private scratchSize = 0;
+  /** @internal Ops smaller than this many FLOPs run on the calling thread only (init's minParallelFlops). */
+  minParallelFlops = 4e6;
+  /** Scratch blocks, one per thread (index 0: the calling thread). */
+  private readonly scratchOffsets: number[] = [];
+  private readonly scratchSizes: number[] = [];
   private disposedEngine = false;
 
   /** @internal Use init(). */
@@ -57,6 +61,7 @@ export class Engine {
     readonly backend: Backend,
     readonly threads: number,
     maxMemoryBytes: number,
+    private readonly pool: WorkerPool | null = null,
   ) {
     this.allocator = new Allocator(wasmMemory, kernels.heap_base(), maxMemoryBytes);
     this.packs = new PackCache((bytes, what) => this.allocator.alloc(bytes, what), (offset) => this.allocator.free(offset));
@@ -115,7 +120,7 @@ export class Engine {
     return {
       tensors: this.live.size,
       bytes: this.liveBytes,
-      scratchBytes: this.scratchSize,
+      scratchBytes: this.scratchSizes.reduce((a, b) => a + b, 0),
       packedBytes: this.packs.bytes,
       heapBytes: this.allocator.heapBytes,
     };
@@ -159,6 +164,7 @@ export class Engine {
   /** Frees every tensor and makes the engine unusable. */
   dispose(): void {
     for (const t of [...this.live]) t.dispose();
+    this.pool?.dispose();
     this.disposedEngine = true;
   }
 
@@ -185,14 +191,30 @@ export class Engine {
     for (const scope of this.scopes) scope.delete(t);
   }
 
-  /** @internal A scratch block of at least `bytes`, reused across calls; its contents are not kept. */
-  scratch(bytes: number, what: string): number {
-    if (bytes <= this.scratchSize) return this.scratchOffset;
-    if (this.scratchSize > 0) this.allocator.free(this.scratchOffset);
-    this.scratchSize = 0;
-    this.scratchOffset = this.allocator.alloc(bytes, `${what} (scratch)`);
-    this.scratchSize = bytes;
-    return this.scratchOffset;
+  /**
+   * @internal A scratch block of at least `bytes` for thread `thread` (0: the calling thread), reused across
+   * calls; its contents are not kept.
+   */
+  scratch(bytes: number, what: string, thread = 0): number {
+    if (bytes <= (this.scratchSizes[thread] ?? 0)) return this.scratchOffsets[thread];
+    if (this.scratchSizes[thread] > 0) this.allocator.free(this.scratchOffsets[thread]);
+    this.scratchSizes[thread] = 0;
+    this.scratchOffsets[thread] = this.allocator.alloc(bytes, `${what} (scratch)`);
+    this.scratchSizes[thread] = bytes;
+    return this.scratchOffsets[thread];
+  }
+
+  /**
+   * @internal Runs kernel calls, one per thread (at most `threads` of them): jobs[0] on the calling thread,
+   * the rest on the worker pool, returning when all are done. Without a pool they run one after another.
+   */
+  parallel(jobs: Job[]): void {
+    const run = (job: Job) => (this.kernels as unknown as Record<string, (...a: number[]) => unknown>)[job.fn](...job.args);
+    if (!this.pool || jobs.length <= 1) {
+      for (const job of jobs) run(job);
+      return;
+    }
+    this.pool.run(jobs, run);
   }
 
   /** @internal A float32 view; valid until the next allocation. */

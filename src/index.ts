@@ -2,6 +2,7 @@
 import { Engine } from './engine.js';
 import { detectFeatures } from './runtime/features.js';
 import { BACKENDS, compileBuild, instantiate, type Backend } from './runtime/load.js';
+import { WorkerPool } from './threads/pool.js';
 
 export { Engine } from './engine.js';
 export { Tensor, type DType } from './tensor.js';
@@ -26,8 +27,16 @@ export type { Inspect, Adversarial, InspectOptions, Labels, FgsmOptions, LossGra
 export interface InitOptions {
   /** Which build to run: 'auto' (default) picks the best the host validates. */
   backend?: 'auto' | Backend;
-  /** Worker threads (the threads issue); 1 for now. */
+  /**
+   * Threads for the heavy kernels (default 1): in Node, threads − 1 worker_threads share the engine's memory
+   * (the shared-memory build); convolutions split their work over them.
+   */
   threads?: number;
+  /**
+   * With threads: work below this many FLOPs stays on the calling thread (default 4e6; a job's round trip
+   * to a worker costs tens of µs). Tests set 0 to send every op through the workers.
+   */
+  minParallelFlops?: number;
   /** Upper bound of the linear memory in bytes (default 4 GiB, the wasm32 limit). */
   maxMemoryBytes?: number;
   /** Directory (URL) the .wasm files are fetched from, for CDNs; defaults to the package's build/. */
@@ -35,6 +44,21 @@ export interface InitOptions {
 }
 
 const WASM32_MAX = 65536 * 65536;
+const SHARED_MAX = 32768 * 65536;
+
+/**
+ * Node: compiles with V8's optimizing compiler from the start. Worker instances of a module otherwise stay on
+ * the baseline (Liftoff) code for a long time — measured: 2 threads slower than 1 until this was added.
+ */
+async function compileOptimized(compile: () => Promise<WebAssembly.Module>): Promise<WebAssembly.Module> {
+  const v8 = await import('node:v8');
+  v8.setFlagsFromString('--no-liftoff');
+  try {
+    return await compile();
+  } finally {
+    v8.setFlagsFromString('--liftoff');
+  }
+}
 
 /** Starts an engine: detects features, compiles and instantiates the chosen build on a fresh memory. */
 export async function init(options: InitOptions = {}): Promise<Engine> {
@@ -60,9 +84,27 @@ export async function init(options: InitOptions = {}): Promise<Engine> {
     }
     backend = requested;
   }
-  const module = await compileBuild(backend, false, options.wasmUrl);
-  const maximum = Math.floor(maxMemoryBytes / 65536);
-  const memory = new WebAssembly.Memory({ initial: Math.min(16, maximum), maximum });
+  const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+  let workers = threads - 1;
+  if (workers > 0 && !(features.sharedMemory && isNode)) {
+    console.warn(features.sharedMemory
+      ? 'simdnn: threads run in Node only so far; running on 1 thread'
+      : 'simdnn: SharedArrayBuffer is unavailable, running on 1 thread (a page needs the headers ' +
+        'Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp for threads)');
+    workers = 0;
+  }
+  const shared = workers > 0;
+  const module = shared ? await compileOptimized(() => compileBuild(backend, true, options.wasmUrl))
+                        : await compileBuild(backend, false, options.wasmUrl);
+  // The shared builds declare at most 32768 pages (2 GiB) of shared memory.
+  const maximum = Math.floor(Math.min(maxMemoryBytes, shared ? SHARED_MAX : WASM32_MAX) / 65536);
+  const memory = new WebAssembly.Memory({ initial: Math.min(16, maximum), maximum, shared });
   const { kernels } = await instantiate(module, memory);
-  return new Engine(kernels, memory, backend, 1, maximum * 65536);
+  const pool = shared ? await WorkerPool.create(workers, module, memory) : null;
+  const engine = new Engine(kernels, memory, backend, workers + 1, maximum * 65536, pool);
+  if (options.minParallelFlops !== undefined) {
+    if (!(options.minParallelFlops >= 0)) throw new Error(`init: minParallelFlops must be a number ≥ 0, got ${options.minParallelFlops}`);
+    engine.minParallelFlops = options.minParallelFlops;
+  }
+  return engine;
 }

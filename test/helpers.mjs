@@ -4,11 +4,13 @@ import { init } from 'simdnn';
 import * as assert from 'uvu/assert';
 
 export const BACKEND = process.env.SIMDNN_BACKEND || 'auto';
+/** Threads of the shared engine (SIMDNN_THREADS); with more than 1 every op goes through the workers. */
+export const THREADS = Number(process.env.SIMDNN_THREADS || 1);
 
 let enginePromise = null;
 /** The engine every test file in this process shares. */
 export function getEngine() {
-  enginePromise ??= init({ backend: BACKEND });
+  enginePromise ??= init({ backend: BACKEND, threads: THREADS, minParallelFlops: 0 });
   return enginePromise;
 }
 

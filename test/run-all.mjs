@@ -8,19 +8,26 @@ import { dirname, join } from 'node:path';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const uvu = join(root, 'node_modules', 'uvu', 'bin.js');
 const pattern = process.argv[2];   // optional: only test files matching this pattern
+const relaxed = ['--experimental-wasm-relaxed-simd'];
 const builds = [
-  { backend: 'scalar', flags: [] },
-  { backend: 'simd', flags: [] },
-  { backend: 'relaxed-simd', flags: ['--experimental-wasm-relaxed-simd'] },
+  { backend: 'scalar', flags: [], threads: 1 },
+  { backend: 'simd', flags: [], threads: 1 },
+  { backend: 'relaxed-simd', flags: relaxed, threads: 1 },
+  // The same suites with worker threads sharing the memory (every op split, even tiny ones): 2 threads,
+  // and 3 for uneven splits.
+  { backend: 'simd', flags: [], threads: 2 },
+  { backend: 'scalar', flags: [], threads: 3 },
+  { backend: 'relaxed-simd', flags: relaxed, threads: 3 },
 ];
 
 let passed = 0, failed = 0, skipped = 0;
-for (const { backend, flags } of builds) {
-  console.log(`\n=== build: ${backend} ===`);
+for (const { backend, flags, threads } of builds) {
+  const name = `${backend}${threads > 1 ? `, ${threads} threads` : ''}`;
+  console.log(`\n=== build: ${name} ===`);
   const args = [...flags, uvu, 'test', ...(pattern ? [pattern] : []), '-i', 'helpers|reference|run-all|fixtures'];
   const started = Date.now();
   const r = spawnSync(process.execPath, args, {
-    cwd: root, encoding: 'utf8', env: { ...process.env, SIMDNN_BACKEND: backend }, maxBuffer: 1 << 28,
+    cwd: root, encoding: 'utf8', env: { ...process.env, SIMDNN_BACKEND: backend, SIMDNN_THREADS: String(threads) }, maxBuffer: 1 << 28,
   });
   process.stdout.write(r.stdout);
   process.stderr.write(r.stderr);
@@ -28,7 +35,7 @@ for (const { backend, flags } of builds) {
   const num = (label) => Number((plain.match(new RegExp(`${label}:\\s+(\\d+)`)) || [])[1] ?? NaN);
   const total = num('Total'), ok = num('Passed'), skip = num('Skipped');
   if (!Number.isFinite(total) || !Number.isFinite(ok)) {
-    console.log(`build ${backend}: the uvu run did not report totals (exit ${r.status})`);
+    console.log(`build ${name}: the uvu run did not report totals (exit ${r.status})`);
     failed++;
     continue;
   }
@@ -36,7 +43,7 @@ for (const { backend, flags } of builds) {
   skipped += Number.isFinite(skip) ? skip : 0;
   failed += total - ok - (Number.isFinite(skip) ? skip : 0);
   if (r.status !== 0 && total === ok) failed++;   // a crash after the counts still fails the run
-  console.log(`build ${backend}: ${ok}/${total} passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`build ${name}: ${ok}/${total} passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(failed > 0 ? 1 : 0);

@@ -2,12 +2,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { init } from 'simdnn';
-import { BACKEND, getEngine } from './helpers.mjs';
+import { BACKEND, THREADS, getEngine } from './helpers.mjs';
 
 test('the engine runs the build this process asked for', async () => {
   const nn = await getEngine();
   if (BACKEND !== 'auto') assert.is(nn.backend, BACKEND);
-  assert.is(nn.threads, 1);
+  assert.is(nn.threads, THREADS);
 });
 
 test("'auto' picks the best build the host validates", async () => {

@@ -47,6 +47,18 @@ interface Geometry {
   OH: number; OW: number; groups: number; mode: number;
 }
 
+/** [start, count] pairs splitting n items into at most `parts` nearly equal runs. */
+export function splitRange(n: number, parts: number): [number, number][] {
+  const p = Math.min(parts, n);
+  const out: [number, number][] = [];
+  for (let i = 0, start = 0; i < p; i++) {
+    const count = Math.floor(n / p) + (i < n % p ? 1 : 0);
+    out.push([start, count]);
+    start += count;
+  }
+  return out;
+}
+
 function kernelArgs(g: Geometry): number[] {
   return [g.N, g.Cin, g.H, g.W, g.Cout, g.KH, g.KW, g.SH, g.SW, g.PT, g.PL, g.DH, g.DW, g.OH, g.OW, g.groups, g.mode];
 }
@@ -140,11 +152,33 @@ function packedWeights(e: Engine, g: Geometry, w: Tensor, transposed: boolean, o
                      (dst) => e.kernels.conv2d_pack_weights(w.offset, g.Cout, K, g.groups, t, dst));
 }
 
+/** How conv work is shared out over threads: by images, or (one image) by output channels. */
+type Split = { by: 'images' | 'channels'; parts: [number, number][] };
+
+function split(e: Engine, g: Geometry, byChannelsOk: boolean): Split | null {
+  const flops = 2 * g.N * g.Cout * (g.Cin / g.groups) * g.KH * g.KW * g.OH * g.OW;
+  if (e.threads < 2 || flops < e.minParallelFlops) return null;
+  if (g.N >= 2) return { by: 'images', parts: splitRange(g.N, e.threads) };
+  if (byChannelsOk && g.groups === 1 && g.Cout >= 2 * e.threads) return { by: 'channels', parts: splitRange(g.Cout, e.threads) };
+  return null;
+}
+
 function forward(e: Engine, g: Geometry, x: Tensor, w: Tensor, b: Tensor | null, outShape: number[], op: string): Tensor {
   const y = e.empty(outShape, 'float32', op);
-  const packed = packedWeights(e, g, w, false, op);
-  const scratch = e.scratch(e.kernels.conv2d_scratch_bytes(...kernelArgs(g)), op);
-  e.kernels.conv2d_forward(x.offset, w.offset, b ? b.offset : 0, y.offset, ...kernelArgs(g), scratch, packed);
+  const s = split(e, g, true);
+  const packed = s?.by === 'channels' ? 0 : packedWeights(e, g, w, false, op);
+  const inImage = g.Cin * g.H * g.W * 4, outImage = g.Cout * g.OH * g.OW * 4, K = (g.Cin / g.groups) * g.KH * g.KW;
+  const jobs = (s?.parts ?? [[0, 0]]).map(([start, count], t) => {
+    // Images [start, start + count), or output channels [start, start + count) of the one image.
+    const part = !s ? g : s.by === 'images' ? { ...g, N: count } : { ...g, Cout: count };
+    const xo = s?.by === 'images' ? x.offset + start * inImage : x.offset;
+    const yo = !s ? y.offset : s.by === 'images' ? y.offset + start * outImage : y.offset + start * g.OH * g.OW * 4;
+    const wo = s?.by === 'channels' ? w.offset + start * K * 4 : w.offset;
+    const bo = !b ? 0 : s?.by === 'channels' ? b.offset + start * 4 : b.offset;
+    const scratch = e.scratch(e.kernels.conv2d_scratch_bytes(...kernelArgs(part)), op, t);
+    return { fn: 'conv2d_forward', args: [xo, wo, bo, yo, ...kernelArgs(part), scratch, packed] };
+  });
+  e.parallel(jobs);
   return y;
 }
 
@@ -153,14 +187,44 @@ function backward(e: Engine, g: Geometry, dy: Tensor, x: Tensor, w: Tensor, flag
   if (flags.input ?? true) grads.dx = e.empty(x.shape, 'float32', op);
   if (flags.weight ?? true) grads.dw = e.empty(w.shape, 'float32', op);
   if (flags.bias ?? true) grads.db = e.empty([g.Cout], 'float32', op);
-  const packedT = grads.dx ? packedWeights(e, g, w, true, op) : 0;
-  const scratch = e.scratch(e.kernels.conv2d_scratch_bytes(...kernelArgs(g)), op);
-  if (grads.dx) e.kernels.conv2d_backward_data(dy.offset, w.offset, grads.dx.offset, ...kernelArgs(g), scratch, packedT);
-  if (grads.dw) {
-    e.kernels.conv2d_backward_filter(dy.offset, x.offset, grads.dw.offset, grads.db ? grads.db.offset : 0, ...kernelArgs(g), scratch);
-  } else if (grads.db) {
-    e.kernels.channel_sum(dy.offset, g.N, g.Cout, g.OH * g.OW, grads.db.offset);
+  const inImage = g.Cin * g.H * g.W * 4, outImage = g.Cout * g.OH * g.OW * 4, K = (g.Cin / g.groups) * g.KH * g.KW;
+  if (grads.dx) {
+    // dx by images (one image: on one thread — splitting input channels would need a strided Wᵀ).
+    const s = split(e, g, false);
+    const packedT = packedWeights(e, g, w, true, op);
+    e.parallel((s?.parts ?? [[0, g.N]]).map(([n0, count], t) => {
+      const part = { ...g, N: count };
+      const scratch = e.scratch(e.kernels.conv2d_scratch_bytes(...kernelArgs(part)), op, t);
+      return { fn: 'conv2d_backward_data', args: [dy.offset + n0 * outImage, w.offset, grads.dx!.offset + n0 * inImage, ...kernelArgs(part), scratch, packedT] };
+    }));
   }
+  if (grads.dw) {
+    // dW by images: each thread sums its images into its own buffer, then the buffers are added in thread
+    // order (fixed for a given thread count); one image: by output channels (rows of dW are independent).
+    const s = split(e, g, true);
+    const partials = s?.by === 'images' ? s.parts.slice(1).map(() => e.empty(w.shape, 'float32', op)) : [];
+    try {
+      e.parallel((s?.parts ?? [[0, 0]]).map(([start, count], t) => {
+        const part = !s ? g : s.by === 'images' ? { ...g, N: count } : { ...g, Cout: count };
+        const dyo = !s ? dy.offset : s.by === 'images' ? dy.offset + start * outImage : dy.offset + start * g.OH * g.OW * 4;
+        const xo = s?.by === 'images' ? x.offset + start * inImage : x.offset;
+        const dwo = !s ? grads.dw!.offset : s.by === 'images' ? (t === 0 ? grads.dw!.offset : partials[t - 1].offset)
+          : grads.dw!.offset + start * K * 4;
+        const scratch = e.scratch(e.kernels.conv2d_scratch_bytes(...kernelArgs(part)), op, t);
+        return { fn: 'conv2d_backward_filter', args: [dyo, xo, dwo, 0, ...kernelArgs(part), scratch] };
+      }));
+      if (partials.length) {
+        const total = grads.dw.view();
+        for (const p of partials) {
+          const v = p.view();
+          for (let i = 0; i < total.length; i++) total[i] += v[i];
+        }
+      }
+    } finally {
+      for (const p of partials) p.dispose();
+    }
+  }
+  if (grads.db) e.kernels.channel_sum(dy.offset, g.N, g.Cout, g.OH * g.OW, grads.db.offset);
   return grads;
 }
 

@@ -1,0 +1,93 @@
+// Worker threads over the shared memory: results equal one thread's (convolution forward and backward-data
+// exactly; backward-filter within float reassociation), errors come back to the caller, memory growth is seen
+// by the workers, and a process that used threads exits by itself.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { init } from 'simdnn';
+import { BACKEND, assertClose, checkNoLeak, disposeAll, rng } from './helpers.mjs';
+
+const backend = BACKEND === 'auto' ? 'simd' : BACKEND;
+
+/** conv forward + backward on an engine; returns plain arrays. */
+function convRun(nn, xs, ws, opts, seed) {
+  const rand = rng(seed);
+  const x = nn.tensor(Float32Array.from({ length: xs.reduce((a, b) => a * b) }, () => rand() * 2 - 1), xs);
+  const w = nn.tensor(Float32Array.from({ length: ws.reduce((a, b) => a * b) }, () => rand() * 2 - 1), ws);
+  const b = nn.tensor(Float32Array.from({ length: ws[0] }, () => rand() - 0.5), [ws[0]]);
+  const y = nn.ops.conv2d(x, w, b, opts);
+  const g = nn.ops.conv2dBackward(y, x, w, opts);
+  const out = { y: y.read(), dx: g.dx.read(), dw: g.dw.read(), db: g.db.read() };
+  disposeAll([x, w, b, y, g]);
+  return out;
+}
+
+const cases = [
+  [[5, 3, 9, 9], [4, 3, 3, 3], { padding: 1 }],                 // images split 3/2 (2 threads), 2/2/1 (3)
+  [[1, 4, 12, 12], [7, 4, 3, 3], { padding: 1, stride: 2 }],     // one image: output channels split
+  [[3, 6, 8, 8], [6, 1, 3, 3], { padding: 1, groups: 6 }],       // depthwise, images split
+  [[2, 4, 7, 7], [6, 2, 1, 1], { groups: 2 }],                   // grouped pointwise
+];
+
+for (const threads of [2, 3]) {
+  test(`conv2d forward/backward with ${threads} threads equals 1 thread`, async () => {
+    const one = await init({ backend });
+    const many = await init({ backend, threads, minParallelFlops: 0 });
+    assert.is(many.threads, threads);
+    await checkNoLeak(many, () => {
+      for (const [xs, ws, opts] of cases) {
+        const a = convRun(one, xs, ws, opts, 1), b = convRun(many, xs, ws, opts, 1);
+        const name = `x [${xs}] w [${ws}] ${JSON.stringify(opts)}`;
+        assert.equal([...b.y], [...a.y], `${name}: y identical`);
+        assert.equal([...b.dx], [...a.dx], `${name}: dx identical`);
+        assertClose(b.dw, a.dw, `${name}: dw`);
+        assert.equal([...b.db], [...a.db], `${name}: db identical`);
+      }
+    });
+    one.dispose();
+    many.dispose();
+  });
+}
+
+test('a worker error comes back as an Error of the call, and the engine stays usable', async () => {
+  const nn = await init({ backend, threads: 2, minParallelFlops: 0 });
+  assert.throws(() => nn.parallel([{ fn: 'heap_base', args: [] }, { fn: 'no_such_kernel', args: [] }]),
+    /worker thread failed: no_such_kernel/);
+  const r = convRun(nn, [4, 2, 6, 6], [3, 2, 3, 3], { padding: 1 }, 2);
+  assert.is(r.y.length, 4 * 3 * 36);
+  nn.dispose();
+});
+
+test('memory grown after the workers started is visible to them', async () => {
+  const nn = await init({ backend, threads: 2, minParallelFlops: 0 });
+  const heap = nn.memory().heapBytes;
+  const big = nn.zeros([16 * 1024 * 1024]);                       // 64 MiB: forces growth
+  assert.ok(nn.memory().heapBytes > heap);
+  const a = convRun(nn, [6, 3, 10, 10], [5, 3, 3, 3], { padding: 1 }, 3);   // tensors land above the old end
+  const one = await init({ backend });
+  const b = convRun(one, [6, 3, 10, 10], [5, 3, 3, 3], { padding: 1 }, 3);
+  assert.equal([...a.y], [...b.y]);
+  big.dispose();
+  nn.dispose();
+  one.dispose();
+});
+
+test('a Node process that used threads exits by itself', () => {
+  const url = new URL('../dist/index.js', import.meta.url).href;
+  const script = `import { init } from ${JSON.stringify(url)};
+    const nn = await init({ backend: ${JSON.stringify(backend)}, threads: 2, minParallelFlops: 0 });
+    const x = nn.tensor(new Float32Array(2 * 3 * 8 * 8).fill(1), [2, 3, 8, 8]);
+    const w = nn.tensor(new Float32Array(4 * 3 * 9).fill(1), [4, 3, 3, 3]);
+    console.log(String(nn.ops.conv2d(x, w, null, { padding: 1 }).read()[9]));`;
+  const flags = backend === 'relaxed-simd' ? ['--experimental-wasm-relaxed-simd'] : [];
+  const started = Date.now();
+  const r = spawnSync(process.execPath, [...flags, '--input-type=module'], {
+    input: script, encoding: 'utf8', timeout: 20000, cwd: fileURLToPath(new URL('..', import.meta.url)),
+  });
+  assert.is(r.status, 0, `exit status ${r.status}, signal ${r.signal}, stderr: ${r.stderr}`);
+  assert.is(r.stdout.trim(), '27', 'the conv ran (an interior output: 3 channels × 9 taps of ones)');
+  assert.ok(Date.now() - started < 10000, `took ${Date.now() - started} ms to exit`);
+});
+
+test.run();

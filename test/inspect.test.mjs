@@ -244,4 +244,40 @@ test('the MNIST demo writes its pictures (filters, feature maps, saliency, adver
   rmSync(dir, { recursive: true, force: true });
 });
 
+
+test('FGSM against PyTorch (test/fixtures/gen_inspect.py): input gradient by the 1e-4 rule, accuracy under attack within 1 point', async () => {
+  const nn = await getEngine();
+  const FX = JSON.parse(readFileSync(new URL('./fixtures/inspect/fgsm.json', import.meta.url), 'utf8'));
+  const decode = (a) => {
+    const b = Buffer.from(a.data, 'base64'), n = a.shape.reduce((p, d) => p * d, 1);
+    const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    const out = a.dtype === 'int32' ? new Int32Array(n) : new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = a.dtype === 'int32' ? v.getInt32(4 * i, true) : v.getFloat32(4 * i, true);
+    return out;
+  };
+  await checkNoLeak(nn, () => {
+    const model = nn.sequential(FX.layers.map(({ type, ...o }) => (Object.keys(o).length ? nn.layers[type](o) : nn.layers[type]())),
+      { inputShape: FX.inputShape, seed: 1 });
+    model.loadWeights(Object.fromEntries(Object.entries(FX.state).map(([k, v]) => [k, decode(v)])));
+    const x = nn.tensor(decode(FX.x), FX.x.shape), labels = decode(FX.labels), N = labels.length;
+    const { loss, grad, logits } = nn.inspect.lossAndInputGradient(model, x, labels);
+    assertClose([loss], [FX.loss], 'loss');
+    assertClose(grad.read(), decode(FX.grad), 'd loss / d x');
+    for (const run of FX.fgsm) {
+      const adv = nn.adversarial.fgsm(model, x, labels, run.eps);
+      const p = model.predict(adv), v = p.read(), K = v.length / N;
+      let correct = 0;
+      for (let i = 0; i < N; i++) {
+        let b = 0;
+        for (let c = 1; c < K; c++) if (v[i * K + c] > v[i * K + b]) b = c;
+        if (b === labels[i]) correct++;
+      }
+      assert.ok(Math.abs(correct / N - run.accuracy) <= 0.01, `eps ${run.eps}: accuracy ${correct / N} vs PyTorch's ${run.accuracy}`);
+      adv.dispose(); p.dispose();
+    }
+    for (const t of [grad, logits, x]) t.dispose();
+    model.dispose();
+  });
+});
+
 test.run();

@@ -50,6 +50,27 @@ for (const threads of [2, 3]) {
   });
 }
 
+test('linear forward/backward with 2 and 3 threads equals 1 thread exactly (rows split, no cross-thread sums)', async () => {
+  const one = await init({ backend });
+  for (const threads of [2, 3]) {
+    const many = await init({ backend, threads, minParallelFlops: 0 });
+    const run = (nn) => {
+      const rand = rng(4);
+      const x = nn.tensor(Float32Array.from({ length: 7 * 13 }, () => rand() - 0.5), [7, 13]);
+      const w = nn.tensor(Float32Array.from({ length: 5 * 13 }, () => rand() - 0.5), [5, 13]);
+      const b = nn.tensor(Float32Array.from({ length: 5 }, () => rand()), [5]);
+      const y = nn.ops.linear(x, w, b);
+      const g = nn.ops.linearBackward(y, x, w);
+      const out = [y, g.dx, g.dw, g.db].map((t) => [...t.read()]);
+      disposeAll([x, w, b, y, g]);
+      return out;
+    };
+    await checkNoLeak(many, () => assert.equal(run(many), run(one), `${threads} threads`));
+    many.dispose();
+  }
+  one.dispose();
+});
+
 test('a worker error comes back as an Error of the call, and the engine stays usable', async () => {
   const nn = await init({ backend, threads: 2, minParallelFlops: 0 });
   assert.throws(() => nn.parallel([{ fn: 'heap_base', args: [] }, { fn: 'no_such_kernel', args: [] }]),

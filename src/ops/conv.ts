@@ -2,6 +2,7 @@
 // formulation of assembly/conv.ts; conv1d is conv2d on [N, C, 1, L].
 import type { Engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
+import { splitRange } from './parallel.js';
 import { checkOptional, checkTensor, fail, pair, posInt, nonNegInt, options, shapeStr, show } from './check.js';
 
 export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
@@ -45,18 +46,6 @@ interface Geometry {
   N: number; Cin: number; H: number; W: number; Cout: number; KH: number; KW: number;
   SH: number; SW: number; PT: number; PB: number; PL: number; PR: number; DH: number; DW: number;
   OH: number; OW: number; groups: number; mode: number;
-}
-
-/** [start, count] pairs splitting n items into at most `parts` nearly equal runs. */
-export function splitRange(n: number, parts: number): [number, number][] {
-  const p = Math.min(parts, n);
-  const out: [number, number][] = [];
-  for (let i = 0, start = 0; i < p; i++) {
-    const count = Math.floor(n / p) + (i < n % p ? 1 : 0);
-    out.push([start, count]);
-    start += count;
-  }
-  return out;
 }
 
 function kernelArgs(g: Geometry): number[] {

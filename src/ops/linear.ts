@@ -2,6 +2,7 @@
 import type { Engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
 import { checkOptional, checkTensor, options, shapeStr } from './check.js';
+import { runSplit } from './parallel.js';
 
 function dims(op: string, x: Tensor, w: Tensor): { rows: number; inF: number; outF: number } {
   const inF = x.shape[x.rank - 1];
@@ -18,9 +19,12 @@ export function linear(e: Engine, x: Tensor, w: Tensor, b: Tensor | null): Tenso
   const { rows, inF, outF } = dims(op, x, w);
   checkOptional(e, op, 'b', b, { shape: [outF] });
   const y = e.empty([...x.shape.slice(0, -1), outF], 'float32', op);
-  const scratch = e.scratch(e.kernels.sgemm_scratch_bytes(), op);
   // y[rows × out] = x[rows × in] · Wᵀ + b (a per-column bias), B[k, j] = w[j, k]: row stride 1, column stride in.
-  e.kernels.sgemm_bias(rows, outF, inF, x.offset, inF, 1, w.offset, 1, inF, y.offset, outF, 0, b ? b.offset : 0, scratch);
+  // Threads take runs of rows.
+  runSplit(e, rows, 2 * rows * inF * outF, op, e.kernels.sgemm_scratch_bytes(), (r0, n, scratch) => ({
+    fn: 'sgemm_bias',
+    args: [n, outF, inF, x.offset + r0 * inF * 4, inF, 1, w.offset, 1, inF, y.offset + r0 * outF * 4, outF, 0, b ? b.offset : 0, scratch],
+  }));
   return y;
 }
 
@@ -35,10 +39,15 @@ export function linearBackward(e: Engine, dy: Tensor, x: Tensor, w: Tensor, opts
   const dx = e.empty(x.shape, 'float32', op);
   const dw = e.empty(w.shape, 'float32', op);
   const db = bias ? e.empty([outF], 'float32', op) : undefined;
-  const scratch = e.scratch(e.kernels.sgemm_scratch_bytes(), op);
-  const k = e.kernels;
-  k.sgemm(rows, inF, outF, dy.offset, outF, 1, w.offset, inF, 1, dx.offset, inF, 0, scratch);   // dx = dy · W
-  k.sgemm(outF, inF, rows, dy.offset, 1, outF, x.offset, inF, 1, dw.offset, inF, 0, scratch);   // dW = dyᵀ · x
-  if (db) k.channel_sum(dy.offset, rows, outF, 1, db.offset);
+  const flops = 2 * rows * inF * outF, scratchBytes = e.kernels.sgemm_scratch_bytes();
+  // dx = dy · W, threads taking runs of rows of dx.
+  runSplit(e, rows, flops, op, scratchBytes, (r0, n, scratch) => ({
+    fn: 'sgemm', args: [n, inF, outF, dy.offset + r0 * outF * 4, outF, 1, w.offset, inF, 1, dx.offset + r0 * inF * 4, inF, 0, scratch],
+  }));
+  // dW = dyᵀ · x, threads taking runs of output features (rows of dW: no reduction across threads).
+  runSplit(e, outF, flops, op, scratchBytes, (o0, n, scratch) => ({
+    fn: 'sgemm', args: [n, inF, rows, dy.offset + o0 * 4, 1, outF, x.offset, inF, 1, dw.offset + o0 * inF * 4, inF, 0, scratch],
+  }));
+  if (db) e.kernels.channel_sum(dy.offset, rows, outF, 1, db.offset);
   return db ? { dx, dw, db } : { dx, dw };
 }

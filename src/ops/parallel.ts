@@ -1,0 +1,25 @@
+// Sharing an op's work out over the engine's threads (see src/threads/pool.ts and Engine.parallel).
+import type { Engine } from '../engine.js';
+import type { Job } from '../threads/pool.js';
+
+/** [start, count] pairs splitting n items into at most `parts` nearly equal runs. */
+export function splitRange(n: number, parts: number): [number, number][] {
+  const p = Math.max(1, Math.min(parts, n));
+  const out: [number, number][] = [];
+  for (let i = 0, start = 0; i < p; i++) {
+    const count = Math.floor(n / p) + (i < n % p ? 1 : 0);
+    out.push([start, count]);
+    start += count;
+  }
+  return out;
+}
+
+/**
+ * Runs `job(start, count, scratch)` over [0, n) split across the threads when the op is worth it
+ * (flops ≥ e.minParallelFlops), else once over everything; each thread gets its own scratch block.
+ */
+export function runSplit(e: Engine, n: number, flops: number, what: string, scratchBytes: number,
+                         job: (start: number, count: number, scratch: number) => Job): void {
+  const parts = e.threads > 1 && flops >= e.minParallelFlops ? splitRange(n, e.threads) : [[0, n] as [number, number]];
+  e.parallel(parts.map(([start, count], t) => job(start, count, e.scratch(scratchBytes, what, t))));
+}

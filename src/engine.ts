@@ -11,6 +11,7 @@ import { makeOptim, type Optim } from './optim/index.js';
 import { augment } from './train/augment.js';
 import { Sequential, loadModel, loadModelFile, type SequentialOptions } from './model/sequential.js';
 import type { Layer } from './layers/layer.js';
+import { residual, branches } from './model/containers.js';
 import { makeInspect, makeAdversarial, type Inspect, type Adversarial } from './inspect/index.js';
 import type { Job, WorkerPool } from './threads/pool.js';
 
@@ -37,6 +38,9 @@ export class Engine {
   readonly optim: Optim;
   /** Seeded data-augmentation transforms for fit({ augment }). */
   readonly augment = augment;
+  /** nn.residual(body, shortcut?) → body(x) + shortcut(x) (identity shortcut when omitted); nn.branches([...], 'concat' | 'add'). */
+  readonly residual = residual;
+  readonly branches = branches;
   /** Seeing what a net learns: activations, input gradients, saliency, filter/feature-map images, plots, PNG files. */
   readonly inspect: Inspect;
   /** Adversarial examples (FGSM). */

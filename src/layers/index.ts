@@ -8,6 +8,7 @@ import { BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm, type Ba
 import { Dropout, Flatten, LeakyReLU, Linear, ReLU, Sigmoid, Tanh, type DropoutLayerOptions, type FlattenLayerOptions,
          type LinearLayerOptions } from './basic.js';
 import { fmt, type Layer, type LayerConfig } from './layer.js';
+import { Residual, Branches } from '../model/containers.js';
 
 export { Layer, Param, ShapeError } from './layer.js';
 export type { LayerConfig, StateBuffer } from './layer.js';
@@ -99,6 +100,8 @@ const FROM_CONFIG: Record<string, (c: Record<string, unknown>) => Layer> = {
   tanh: (c) => new Tanh(c as Record<string, never>),
   dropout: (c) => new Dropout(c),
   flatten: (c) => new Flatten(c),
+  residual: (c) => Residual.fromConfig(c),
+  branches: (c) => Branches.fromConfig(c),
 };
 
 /** Rebuilds a layer from its config() (nn.load). */

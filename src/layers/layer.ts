@@ -15,7 +15,8 @@ export class Param {
   grad: Tensor | null = null;
   /** False freezes it: backward computes no gradient for it and optimizers skip it. */
   trainable = true;
-  constructor(readonly name: string, public value: Tensor) {}
+  /** The state_dict name within its layer (a container prefixes its children's: `body.0.weight`). */
+  constructor(public name: string, public value: Tensor) {}
 
   /** Adds g into grad (taking ownership of g when there is none yet). */
   accumulate(g: Tensor): void {
@@ -24,8 +25,9 @@ export class Param {
       this.grad = g.engine.keep(g);
       return;
     }
-    const a = this.grad.view() as Float32Array, b = g.view() as Float32Array;
-    for (let i = 0; i < a.length; i++) a[i] += b[i];
+    if (g.size !== this.grad.size) throw new Error(`${this.name}: gradient of ${g.size} values for a parameter of ${this.grad.size}`);
+    g.engine.kernels.axpy(this.grad.offset, g.offset, g.size, 1);
+    this.grad.version++;
     g.dispose();
   }
 
@@ -74,6 +76,22 @@ export abstract class Layer {
   outputShape: number[] = [];
   protected e!: Engine;
   protected built = false;
+  /** Set by `trainable = false`. */
+  protected frozen = false;
+
+  /**
+   * False freezes the layer (fine-tuning): its parameters get no gradients and optimizers skip them, and a frozen
+   * BatchNorm runs in eval mode (running statistics, not updated) even when the model trains.
+   */
+  get trainable(): boolean {
+    return !this.frozen;
+  }
+
+  set trainable(v: boolean) {
+    if (typeof v !== 'boolean') throw new Error(`${this.label}: trainable must be a boolean, got ${fmt(v)}`);
+    this.frozen = !v;
+    for (const p of this.params) p.trainable = v;
+  }
 
   /** The layer's name in messages: "layer 3 (conv2d)". */
   get label(): string {
@@ -127,6 +145,7 @@ export abstract class Layer {
   protected addParam(name: string, data: Float32Array, shape: readonly number[]): Param {
     const t = this.e.keep(this.e.tensor(data, shape));
     const p = new Param(name, t);
+    p.trainable = !this.frozen;
     this.params.push(p);
     return p;
   }

@@ -67,11 +67,12 @@ class BatchNormBase extends Layer {
   }
 
   forward(x: Tensor, keep: boolean): Tensor {
-    const useBatch = this.training || !this.runningMean;
+    const training = this.training && this.trainable;   // a frozen BatchNorm runs in eval mode
+    const useBatch = training || !this.runningMean;
     const r = this.e.ops.batchNorm2d(x, this.gammaP?.value ?? null, this.betaP?.value ?? null,
       this.runningMean?.value ?? null,
       this.runningVar?.value ?? null, { training: useBatch, momentum: this.cfg.momentum, eps: this.cfg.eps });
-    if (this.training && this.runningMean) this.numBatchesTracked++;
+    if (training && this.runningMean) this.numBatchesTracked++;
     this.clearCache();
     if (keep) this.cache = { x, mean: r.mean, invStd: r.invStd, training: useBatch };
     else { r.mean.dispose(); r.invStd.dispose(); }

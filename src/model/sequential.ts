@@ -11,6 +11,7 @@ import { Rng, randomSeed } from '../layers/rng.js';
 import { summarize, type SummaryOptions, type SummaryRow } from './summary.js';
 import { encodeSafetensors, decodeSafetensors, DecodedSafetensors, writeFileAtomic, readFileBytes, type TensorEntry } from './checkpoint.js';
 import { fuseForInference } from './fuse.js';
+import { batchNormsOf, walkLayers } from './containers.js';
 import { fit, evaluate, predict, trainStep, type FitOptions, type History, type DataInput, type EvaluateOptions,
          type PredictOptions, type EvalResult, type StepResult, type XInput } from '../train/fit.js';
 import type { Optimizer } from '../optim/optimizer.js';
@@ -32,6 +33,8 @@ export interface Architecture {
   layers: LayerConfig[];
 }
 
+const SHARED = Symbol('simdnn.sequential.shared');
+
 export class Sequential {
   readonly layers: readonly Layer[];
   inputShape: number[] | null = null;
@@ -45,16 +48,20 @@ export class Sequential {
   private acts: Tensor[] = [];
   private haveForward = false;
   private disposed = false;
+  /** A slice (model.slice): the layers belong to another model. */
+  private readonly sharesLayers: boolean = false;
+  private replacements = 0;
 
   /** @internal Use nn.sequential(). */
   constructor(readonly engine: Engine, layers: Layer[], opts: SequentialOptions = {}) {
     const where = 'sequential';
+    const shared = (opts as { [SHARED]?: boolean })?.[SHARED] === true;   // model.slice(): a view on another model's layers
     if (!Array.isArray(layers) || layers.length === 0) throw new Error(`${where}: layers must be a non-empty array of layers, got ${fmt(layers)}`);
     if (opts === null || typeof opts !== 'object') throw new Error(`${where}: options must be an object, got ${fmt(opts)}`);
     for (const k of Object.keys(opts)) if (k !== 'inputShape' && k !== 'seed') throw new Error(`${where}: unknown option '${k}' (known: inputShape, seed)`);
     layers.forEach((l, i) => {
       if (!(l instanceof Layer)) throw new Error(`${where}: layers[${i}] must be a layer (from nn.layers), got ${fmt(l)}`);
-      if (l.index >= 0 || layers.indexOf(l) !== i) throw new Error(`${where}: layers[${i}] (${l.type}) is already used; make a new layer object`);
+      if ((l.index >= 0 && !shared) || layers.indexOf(l) !== i) throw new Error(`${where}: layers[${i}] (${l.type}) is already used; make a new layer object`);
     });
     if (opts.seed !== undefined && (typeof opts.seed !== 'number' || !Number.isFinite(opts.seed))) {
       throw new Error(`${where}: seed must be a finite number, got ${fmt(opts.seed)}`);
@@ -62,8 +69,95 @@ export class Sequential {
     this.seed = opts.seed ?? randomSeed();
     this.rng = new Rng(this.seed);
     this.layers = layers;
+    this.sharesLayers = shared;
+    if (shared) {
+      this.inputShape = [...layers[0].inputShape];
+      this.outputShape = [...layers[layers.length - 1].outputShape];
+      return;
+    }
     layers.forEach((l, i) => { l.index = i; });
     if (opts.inputShape !== undefined) this.build(opts.inputShape);
+  }
+
+  // ------------------------------------------------------------------------------------------ fine-tuning
+
+  /**
+   * Freezes layers [0, end) (`layers[:end]`; a negative end counts from the last layer, default: every layer):
+   * their parameters get no gradients and optimizers skip them, a frozen BatchNorm runs in eval mode (running
+   * statistics, not updated), and backward stops below the first trainable layer. Returns this.
+   */
+  freeze(end: number = this.layers.length): this {
+    for (const l of this.layers.slice(0, this.endIndex('freeze', end))) l.trainable = false;
+    return this;
+  }
+
+  /** Makes layers [0, end) trainable again (default: every layer). Returns this. */
+  unfreeze(end: number = this.layers.length): this {
+    for (const l of this.layers.slice(0, this.endIndex('unfreeze', end))) l.trainable = true;
+    return this;
+  }
+
+  private endIndex(where: string, end: unknown): number {
+    const n = this.layers.length;
+    if (!Number.isInteger(end) || (end as number) < -n || (end as number) > n) {
+      throw new Error(`${where}: end must be an integer in [${-n}, ${n}] (the model has ${n} layers; layers [0, end) are ${where === 'freeze' ? 'frozen' : 'unfrozen'}), got ${fmt(end)}`);
+    }
+    return (end as number) < 0 ? n + (end as number) : (end as number);
+  }
+
+  /**
+   * A model made of layers [start, end) of this one (negative indices count from the end), sharing their weights,
+   * buffers and mode: a feature extractor (`model.slice(0, -1)` drops the head). Its state_dict names keep the
+   * original indices (as PyTorch's `model[a:b]`). Disposing the slice frees only its caches; the weights belong to
+   * this model.
+   */
+  slice(start = 0, end: number = this.layers.length): Sequential {
+    this.assertBuilt('slice');
+    const n = this.layers.length;
+    const norm = (v: unknown, name: string) => {
+      if (!Number.isInteger(v) || (v as number) < -n || (v as number) > n) throw new Error(`slice: ${name} must be an integer in [${-n}, ${n}], got ${fmt(v)}`);
+      return (v as number) < 0 ? n + (v as number) : (v as number);
+    };
+    const a = norm(start, 'start'), b = norm(end, 'end');
+    if (a >= b) throw new Error(`slice: [${start}, ${end}) selects no layer of the ${n}`);
+    const view = new Sequential(this.engine, this.layers.slice(a, b), { seed: this.seed, [SHARED]: true } as SequentialOptions);
+    view.training = this.training;
+    return view;
+  }
+
+  /**
+   * Replaces layer `index` (negative counts from the end) with a new, unbuilt layer — a new head for fine-tuning —
+   * built for the same input; the old layer is disposed. Unless it is the last layer, its output shape must be the
+   * old one's. Returns this.
+   */
+  replace(index: number, layer: Layer): this {
+    const where = 'replace';
+    this.assertBuilt(where);
+    if (this.sharesLayers) throw new Error(`${where}: this model is a slice of another; replace layers in the original`);
+    const n = this.layers.length;
+    if (!Number.isInteger(index) || index < -n || index >= n) throw new Error(`${where}: index must be an integer in [${-n}, ${n - 1}], got ${fmt(index)}`);
+    const i = index < 0 ? n + index : index;
+    if (!(layer instanceof Layer)) throw new Error(`${where}: layer must be a layer (from nn.layers), got ${fmt(layer)}`);
+    if (layer.index >= 0 || this.layers.includes(layer)) throw new Error(`${where}: the ${layer.type} layer is already used; make a new layer object`);
+    const old = this.layers[i];
+    let out: number[];
+    try {
+      out = layer.inferShape(old.inputShape);
+    } catch (e) {
+      const msg = e instanceof ShapeError ? `expects input ${e.expected}, got ${shapeStr(old.inputShape)}${e.detail ? `: ${e.detail}` : ''}` : (e as Error).message;
+      throw new Error(`${where}: the new layer ${i} (${layer.type}) ${msg}`);
+    }
+    if (i < n - 1 && shapeStr(out) !== shapeStr(old.outputShape)) {
+      throw new Error(`${where}: the new layer ${i} (${layer.type}) outputs ${shapeStr(out)}, but layer ${i + 1} (${this.layers[i + 1].type}) takes ${shapeStr(old.outputShape)}`);
+    }
+    this.clearCache();
+    layer.build(this.engine, old.inputShape, this.rng.fork(`layer/${i}/replaced/${this.replacements++}`));
+    layer.index = i;
+    layer.training = this.training;
+    old.dispose();
+    (this.layers as Layer[])[i] = layer;
+    if (i === n - 1) this.outputShape = [...layer.outputShape];
+    return this;
   }
 
   get built(): boolean {
@@ -208,13 +302,16 @@ export class Sequential {
       this.clearCache();
       throw new Error(`${where}: dy must have the output's shape ${shapeStr(want)}, got ${shapeStr(dy.shape)}`);
     }
+    // Without an input gradient, layers below the first one with trainable parameters need no backward (frozen body).
+    const stop = opts.inputGrad ? 0 : Math.max(0, this.layers.findIndex((l) => l.params.some((p) => p.trainable)));
+    const lowest = this.layers.some((l) => l.params.some((p) => p.trainable)) || opts.inputGrad ? stop : this.layers.length;
     let cur: Tensor | null = dy;
     try {
-      for (let i = this.layers.length - 1; i >= 0; i--) {
+      for (let i = this.layers.length - 1; i >= lowest; i--) {
         const layer = this.layers[i];
         let dx: Tensor | null;
         try {
-          dx = layer.backward(cur!, i > 0 || !!opts.inputGrad);
+          dx = layer.backward(cur!, i > lowest || !!opts.inputGrad);
         } catch (e) {
           throw new Error(`backward: layer ${i} (${layer.type}): ${(e as Error).message}`);
         }
@@ -226,6 +323,11 @@ export class Sequential {
       if (cur && cur !== dy) cur.dispose();
       this.clearCache();
       throw e;
+    }
+    if (lowest > 0) {   // what the skipped layers kept
+      for (const a of this.acts) a.dispose();
+      for (let i = 0; i < lowest; i++) this.layers[i].clearCache();
+      if (!opts.inputGrad && cur && cur !== dy) { cur.dispose(); cur = null; }
     }
     this.acts = [];
     this.haveForward = false;
@@ -330,8 +432,8 @@ export class Sequential {
     for (const l of this.layers) {
       for (const p of l.params) out.push({ name: `${l.index}.${p.name}`, dtype: 'F32', shape: [...p.value.shape], data: p.value.read() as Float32Array });
       for (const b of l.buffers) out.push({ name: `${l.index}.${b.name}`, dtype: 'F32', shape: [...b.value.shape], data: b.value.read() as Float32Array });
-      if (l instanceof BatchNormBase && l.runningMean) {
-        out.push({ name: `${l.index}.num_batches_tracked`, dtype: 'I64', shape: [], data: new BigInt64Array([BigInt(l.numBatchesTracked)]) });
+      for (const [path, bn] of batchNormsOf(l)) {
+        out.push({ name: `${path}.num_batches_tracked`, dtype: 'I64', shape: [], data: new BigInt64Array([BigInt(bn.numBatchesTracked)]) });
       }
     }
     return out;
@@ -370,7 +472,7 @@ export class Sequential {
     }
     const state = this.stateDict();
     const bnCounters = new Map<string, BatchNormBase>();
-    for (const l of this.layers) if (l instanceof BatchNormBase && l.runningMean) bnCounters.set(`${l.index}.num_batches_tracked`, l);
+    for (const l of this.layers) for (const [path, bn] of batchNormsOf(l)) bnCounters.set(`${path}.num_batches_tracked`, bn);
     const missing = [...state.keys()].filter((k) => !given.has(k));
     const unexpected = [...given.keys()].filter((k) => !state.has(k) && !bnCounters.has(k))
       .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
@@ -408,14 +510,14 @@ export class Sequential {
   dispose(): void {
     if (this.disposed) return;
     this.clearCache();
-    for (const l of this.layers) l.dispose();
+    if (!this.sharesLayers) for (const l of this.layers) l.dispose();
     this.disposed = true;
   }
 
   /** Re-seeds the dropout masks (fit's seed option does this so a seeded fit is reproducible). */
   reseed(seed: number): void {
     const r = new Rng(seed);
-    for (const l of this.layers) if (l instanceof Dropout && this.built) l.reseed(r);
+    for (const [, l] of walkLayers(this.layers)) if (l instanceof Dropout && this.built) l.reseed(r);
   }
 
   private assertBuilt(where: string): void {

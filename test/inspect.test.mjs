@@ -280,4 +280,39 @@ test('FGSM against PyTorch (test/fixtures/gen_inspect.py): input gradient by the
   });
 });
 
+
+test('through a residual container and with frozen layers: activations per top-level layer, input gradient = float64 finite difference', async () => {
+  const nn = await getEngine();
+  const L = nn.layers;
+  await checkNoLeak(nn, () => {
+    const model = nn.sequential([nn.residual([L.conv2d(2, 3, { padding: 1 }), L.tanh()]), L.flatten(), L.linear(3)],
+      { inputShape: [2, 5, 5], seed: 2 });
+    model.freeze(1);   // the residual block: no weight gradients, as in fine-tuning
+    const shape = [2, 2, 5, 5], labels = [2, 0];
+    const xv = R.f32(uniform(rng(11), 100, -1, 1));
+    const x = nn.tensor(xv, shape);
+    const acts = model.activations(x);
+    assert.equal(acts.map((a) => a.shape), [[2, 2, 5, 5], [2, 50], [2, 3]]);
+    assert.is(nn.inspect.filterImages(model).length, 2, 'the first conv2d, inside the residual block');
+    const P = Object.fromEntries(model.namedParameters().map(([k, p]) => [k, R.T(p.value.read(), [...p.value.shape])]));
+    const lossRef = (v) => {
+      const t = R.tanh(R.conv2d(R.T(v, shape), P['0.body.0.weight'], P['0.body.0.bias'], { padding: 1 }));
+      const y = t.data.map((a, i) => a + v[i]);   // body(x) + x
+      return R.softmaxCrossEntropy(R.linear(R.T(y, [2, 50]), P['2.weight'], P['2.bias']), labels).loss;
+    };
+    const h = 1e-5, fd = new Float64Array(xv.length);
+    for (let i = 0; i < xv.length; i++) {
+      const a = Float64Array.from(xv); a[i] += h; const lp = lossRef(a);
+      a[i] -= 2 * h; fd[i] = (lp - lossRef(a)) / (2 * h);
+    }
+    const before = model.parameters().map((p) => p.trainable);
+    const g = model.inputGradient(x, labels);
+    assertClose(g.read(), fd, 'd loss / d x through the residual block');
+    assert.equal(model.parameters().map((p) => p.trainable), before, 'trainable flags as they were (frozen block stays frozen)');
+    model.parameters().forEach((p) => assert.is(p.grad, null));
+    for (const t of [...acts, g, x]) t.dispose();
+    model.dispose();
+  });
+});
+
 test.run();

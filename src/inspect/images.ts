@@ -7,6 +7,7 @@ import { Tensor } from '../tensor.js';
 import type { Sequential } from '../model/sequential.js';
 import type { Layer } from '../layers/layer.js';
 import { shapeStr, fmt } from '../layers/layer.js';
+import { walkLayers } from '../model/containers.js';
 
 export interface GrayImage {
   width: number;
@@ -75,7 +76,7 @@ function planes(data: Float32Array, count: number, height: number, width: number
 }
 
 export interface FilterImageOptions {
-  /** The conv layer: its index in model.layers or the layer itself (default: the first conv2d). */
+  /** The conv layer: its index in model.layers or the layer itself (default: the first conv2d, containers included). */
   layer?: number | Layer;
   /** 'minmax' (default), 'symmetric' or 'max'. */
   normalize?: Normalize;
@@ -93,7 +94,7 @@ export function filterImages(model: Sequential, opts?: FilterImageOptions): Gray
   if (!model.built) throw new Error(`${where}: the model is not built yet: pass inputShape to nn.sequential or run it once`);
   let layer: Layer | undefined;
   if (o.layer === undefined) {
-    layer = model.layers.find((l) => l.type === 'conv2d');
+    layer = walkLayers(model.layers).map(([, l]) => l).find((l) => l.type === 'conv2d');   // also inside containers
     if (!layer) throw new Error(`${where}: the model has no conv2d layer`);
   } else if (typeof o.layer === 'number') {
     layer = model.layers[o.layer];
@@ -101,7 +102,8 @@ export function filterImages(model: Sequential, opts?: FilterImageOptions): Gray
   } else {
     layer = o.layer;
   }
-  const w = layer?.params?.find((p) => p.name === 'weight');
+  // (a container renames its children's parameters to their paths: 'body.0.weight')
+  const w = layer?.params?.find((p) => (p.name === 'weight' || p.name.endsWith('.weight')) && p.value.rank === 4);
   if (!w || w.value.rank !== 4) throw new Error(`${where}: ${layer?.label ?? fmt(o.layer)} has no 4-D conv weight`);
   const how = checkNormalize(where, o.normalize, 'minmax');
   const [Co, Ci, KH, KW] = w.value.shape;

@@ -153,8 +153,9 @@ export function clipGradNorm(params: Param[], maxNorm: number): number {
   const coef = maxNorm / (norm + 1e-6);
   if (coef < 1) {
     for (const p of params) {
-      const g = p.grad!.view() as Float32Array;
-      for (let i = 0; i < g.length; i++) g[i] *= coef;
+      const g = p.grad!;
+      g.engine.kernels.scale(g.offset, g.size, coef);   // in place (assembly/elementwise.ts)
+      g.version++;
     }
   }
   return norm;

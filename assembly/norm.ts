@@ -4,6 +4,7 @@
 //    layer norm (R = leading dims, D = normalized size, one channel per element: S = 1), group norm
 //    (a row = one group of one sample: G groups per sample, CPR = C/G channels of S = H·W elements each)
 //    and instance norm (group norm with G = C).
+// Batch-norm kernels work on the channels [c0, c1) (threads take runs of channels).
 // With x̂ = (x − μ)·σ⁻¹ over M elements and g = dy·γ, the input gradient is (e.g. Ioffe & Szegedy 2015):
 //   dx = σ⁻¹·(g − mean(g) − x̂·mean(g·x̂)),  dγ = Σ dy·x̂,  dβ = Σ dy.
 import { at, madd, hsum, sumf } from './vec';
@@ -73,9 +74,9 @@ function combine(dy: usize, x: usize, dst: usize, n: i32, a: f32, b: f32, c: f32
  * running stats move by momentum toward the batch mean and the unbiased variance (var·M/(M−1)).
  */
 export function batchnorm_stats(x: usize, N: i32, C: i32, HW: i32, eps: f32, momentum: f32,
-                                mean: usize, invStd: usize, runMean: usize, runVar: usize): void {
+                                mean: usize, invStd: usize, runMean: usize, runVar: usize, c0: i32, c1: i32): void {
   const M = N * HW;
-  for (let c = 0; c < C; c++) {
+  for (let c = c0; c < c1; c++) {
     let s: f64 = 0;
     for (let n = 0; n < N; n++) s += <f64>sumf(x + (<usize>((n * C + c) * HW) << 2), HW);
     const m = <f32>(s / <f64>M);
@@ -102,8 +103,8 @@ export function batchnorm_eval_stats(runMean: usize, runVar: usize, C: i32, eps:
 
 /** y = (x − mean[c])·invStd[c]·γ[c] + β[c] over x [N, C, HW] (γ = 0: 1, β = 0: 0). */
 export function batchnorm_forward(x: usize, y: usize, N: i32, C: i32, HW: i32,
-                                  gamma: usize, beta: usize, mean: usize, invStd: usize): void {
-  for (let c = 0; c < C; c++) {
+                                  gamma: usize, beta: usize, mean: usize, invStd: usize, c0: i32, c1: i32): void {
+  for (let c = c0; c < c1; c++) {
     const scale = load<f32>(at(invStd, c)) * (gamma ? load<f32>(at(gamma, c)) : <f32>1);
     const shift = (beta ? load<f32>(at(beta, c)) : <f32>0) - load<f32>(at(mean, c)) * scale;
     for (let n = 0; n < N; n++) {
@@ -119,9 +120,9 @@ export function batchnorm_forward(x: usize, y: usize, N: i32, C: i32, HW: i32,
  */
 export function batchnorm_backward(dy: usize, x: usize, gamma: usize, mean: usize, invStd: usize,
                                    dx: usize, dgamma: usize, dbeta: usize,
-                                   N: i32, C: i32, HW: i32, training: i32): void {
+                                   N: i32, C: i32, HW: i32, training: i32, c0: i32, c1: i32): void {
   const M = <f32>(N * HW);
-  for (let c = 0; c < C; c++) {
+  for (let c = c0; c < c1; c++) {
     const m = load<f32>(at(mean, c)), inv = load<f32>(at(invStd, c));
     const g = gamma ? load<f32>(at(gamma, c)) : <f32>1;
     let sdy: f64 = 0, sdyx: f64 = 0;

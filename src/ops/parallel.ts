@@ -16,10 +16,11 @@ export function splitRange(n: number, parts: number): [number, number][] {
 
 /**
  * Runs `job(start, count, scratch)` over [0, n) split across the threads when the op is worth it
- * (flops ≥ e.minParallelFlops), else once over everything; each thread gets its own scratch block.
+ * (flops ≥ e.minParallelFlops), else once over everything; each thread gets its own scratch block
+ * (0 when scratchBytes is 0).
  */
 export function runSplit(e: Engine, n: number, flops: number, what: string, scratchBytes: number,
                          job: (start: number, count: number, scratch: number) => Job): void {
   const parts = e.threads > 1 && flops >= e.minParallelFlops ? splitRange(n, e.threads) : [[0, n] as [number, number]];
-  e.parallel(parts.map(([start, count], t) => job(start, count, e.scratch(scratchBytes, what, t))));
+  e.parallel(parts.map(([start, count], t) => job(start, count, scratchBytes > 0 ? e.scratch(scratchBytes, what, t) : 0)));
 }

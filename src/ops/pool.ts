@@ -2,6 +2,7 @@
 import type { Engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
 import { checkShape, checkTensor, fail, options, pair, posInt, shapeStr } from './check.js';
+import { runSplit } from './parallel.js';
 
 export interface MaxPool2dOptions {
   kernel: number | [number, number];
@@ -64,8 +65,12 @@ export function maxPool2d(e: Engine, x: Tensor, opts: MaxPool2dOptions): { y: Te
   const g = geometry(op, x.shape, options(op, opts), true);
   const y = e.empty([g.N, g.C, g.OH, g.OW], 'float32', op);
   const indices = e.empty([g.N, g.C, g.OH, g.OW], 'int32', op);
-  e.kernels.maxpool2d_forward(x.offset, y.offset, indices.offset, g.N * g.C, g.H, g.W, g.KH, g.KW, g.SH, g.SW,
-                              g.PH, g.PW, g.DH, g.DW, g.OH, g.OW);
+  const inPlane = g.H * g.W * 4, outPlane = g.OH * g.OW * 4;
+  runSplit(e, g.N * g.C, y.size * g.KH * g.KW, op, 0, (p0, n) => ({
+    fn: 'maxpool2d_forward',
+    args: [x.offset + p0 * inPlane, y.offset + p0 * outPlane, indices.offset + p0 * outPlane, n, g.H, g.W, g.KH, g.KW,
+           g.SH, g.SW, g.PH, g.PW, g.DH, g.DW, g.OH, g.OW],
+  }));
   return { y, indices };
 }
 
@@ -101,7 +106,11 @@ export function avgPool2d(e: Engine, x: Tensor, opts: AvgPool2dOptions): Tensor 
   const g = geometry(op, x.shape, o, false);
   const [cip, div] = avgArgs(op, o);
   const y = e.empty([g.N, g.C, g.OH, g.OW], 'float32', op);
-  e.kernels.avgpool2d_forward(x.offset, y.offset, g.N * g.C, g.H, g.W, g.KH, g.KW, g.SH, g.SW, g.PH, g.PW, g.OH, g.OW, cip, div);
+  const inPlane = g.H * g.W * 4, outPlane = g.OH * g.OW * 4;
+  runSplit(e, g.N * g.C, y.size * g.KH * g.KW, op, 0, (p0, n) => ({
+    fn: 'avgpool2d_forward',
+    args: [x.offset + p0 * inPlane, y.offset + p0 * outPlane, n, g.H, g.W, g.KH, g.KW, g.SH, g.SW, g.PH, g.PW, g.OH, g.OW, cip, div],
+  }));
   return y;
 }
 
@@ -112,7 +121,11 @@ export function avgPool2dBackward(e: Engine, dy: Tensor, xShape: readonly number
   checkTensor(e, op, 'dy', dy, { shape: [g.N, g.C, g.OH, g.OW] });
   const [cip, div] = avgArgs(op, o);
   const dx = e.empty(xShape, 'float32', op);
-  e.kernels.avgpool2d_backward(dy.offset, dx.offset, g.N * g.C, g.H, g.W, g.KH, g.KW, g.SH, g.SW, g.PH, g.PW, g.OH, g.OW, cip, div);
+  const inPlane = g.H * g.W * 4, outPlane = g.OH * g.OW * 4;
+  runSplit(e, g.N * g.C, dy.size * g.KH * g.KW, op, 0, (p0, n) => ({
+    fn: 'avgpool2d_backward',
+    args: [dy.offset + p0 * outPlane, dx.offset + p0 * inPlane, n, g.H, g.W, g.KH, g.KW, g.SH, g.SW, g.PH, g.PW, g.OH, g.OW, cip, div],
+  }));
   return dx;
 }
 

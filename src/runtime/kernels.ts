@@ -30,11 +30,11 @@ export interface Kernels {
   global_avgpool_forward(x: Ptr, y: Ptr, P: number, HW: number): void;
   global_avgpool_backward(dy: Ptr, dx: Ptr, P: number, HW: number): void;
   batchnorm_stats(x: Ptr, N: number, C: number, HW: number, eps: number, momentum: number,
-                  mean: Ptr, invStd: Ptr, runMean: Ptr, runVar: Ptr): void;
+                  mean: Ptr, invStd: Ptr, runMean: Ptr, runVar: Ptr, c0: number, c1: number): void;
   batchnorm_eval_stats(runMean: Ptr, runVar: Ptr, C: number, eps: number, mean: Ptr, invStd: Ptr): void;
-  batchnorm_forward(x: Ptr, y: Ptr, N: number, C: number, HW: number, gamma: Ptr, beta: Ptr, mean: Ptr, invStd: Ptr): void;
+  batchnorm_forward(x: Ptr, y: Ptr, N: number, C: number, HW: number, gamma: Ptr, beta: Ptr, mean: Ptr, invStd: Ptr, c0: number, c1: number): void;
   batchnorm_backward(dy: Ptr, x: Ptr, gamma: Ptr, mean: Ptr, invStd: Ptr, dx: Ptr, dgamma: Ptr, dbeta: Ptr,
-                     N: number, C: number, HW: number, training: number): void;
+                     N: number, C: number, HW: number, training: number, c0: number, c1: number): void;
   rownorm_forward(x: Ptr, y: Ptr, mean: Ptr, invStd: Ptr, R: number, D: number, eps: number,
                   gamma: Ptr, beta: Ptr, G: number, CPR: number, S: number): void;
   rownorm_backward(dy: Ptr, x: Ptr, mean: Ptr, invStd: Ptr, dx: Ptr, dgamma: Ptr, dbeta: Ptr, R: number, D: number,

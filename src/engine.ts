@@ -11,7 +11,9 @@ import { makeOptim, type Optim } from './optim/index.js';
 import { augment } from './train/augment.js';
 import { Sequential, loadModel, loadModelFile, type SequentialOptions } from './model/sequential.js';
 import type { Layer } from './layers/layer.js';
-import { residual, branches } from './model/containers.js';
+import { residual, branches, named } from './model/containers.js';
+import { makeModels, type Models } from './model/models.js';
+import { summaryOf, type SummaryOptions, type SummaryReport } from './model/summary.js';
 import { makeInspect, makeAdversarial, type Inspect, type Adversarial } from './inspect/index.js';
 import type { Job, WorkerPool } from './threads/pool.js';
 
@@ -41,6 +43,10 @@ export class Engine {
   /** nn.residual(body, shortcut?) → body(x) + shortcut(x) (identity shortcut when omitted); nn.branches([...], 'concat' | 'add'). */
   readonly residual = residual;
   readonly branches = branches;
+  /** nn.named([...] | { name: layer, … }): layers in order with module names (torch's nn.Sequential / OrderedDict), nesting anywhere. */
+  readonly named = named;
+  /** The classic architectures with torchvision's state_dict names (lenet5, alexnet, vgg11, vgg16, resnet18, resnet8). */
+  readonly models: Models;
   /** Seeing what a net learns: activations, input gradients, saliency, filter/feature-map images, plots, PNG files. */
   readonly inspect: Inspect;
   /** Adversarial examples (FGSM). */
@@ -73,10 +79,20 @@ export class Engine {
     this.optim = makeOptim(this);
     this.inspect = makeInspect(this);
     this.adversarial = makeAdversarial();
+    this.models = makeModels(this);
+  }
+
+  /**
+   * A model's summary from shapes alone, for a per-sample input shape: per layer the output shape, parameters,
+   * multiply-adds, activation memory and receptive field, and totals. Works on unbuilt models (nn.models.*({ build:
+   * false }), nn.sequential without inputShape) and allocates no weights. Prints unless { print: false }.
+   */
+  summary(model: Sequential | Layer[] | Record<string, Layer>, inputShape?: readonly number[], opts?: SummaryOptions): SummaryReport {
+    return summaryOf(model, inputShape, opts);
   }
 
   /** A model from a list of layers; with inputShape (per sample) every shape is inferred and checked now. */
-  sequential(layerList: Layer[], opts?: SequentialOptions): Sequential {
+  sequential(layerList: Layer[] | Record<string, Layer>, opts?: SequentialOptions): Sequential {
     this.assertAlive();
     return new Sequential(this, layerList, opts);
   }

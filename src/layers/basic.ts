@@ -81,6 +81,11 @@ export class Linear extends Layer {
     this.x = null;
   }
 
+  override paramShapes(): { name: string; shape: number[] }[] {
+    const ws = { name: 'weight', shape: [this.outFeatures, this.inFeatures!] };
+    return this.hasBias ? [ws, { name: 'bias', shape: [this.outFeatures] }] : [ws];
+  }
+
   override macs(): number {
     return (this.outputShape.reduce((a, b) => a * b, 1) / this.outFeatures) * this.inFeatures! * this.outFeatures;
   }

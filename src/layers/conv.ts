@@ -166,6 +166,11 @@ abstract class ConvBase extends Layer {
     this.x = null;
   }
 
+  override paramShapes(): { name: string; shape: number[] }[] {
+    const ws = { name: 'weight', shape: this.weightShape() };
+    return this.cfg.bias ? [ws, { name: 'bias', shape: [this.cfg.outChannels] }] : [ws];
+  }
+
   override macs(): number {
     const { outChannels, groups, kernel } = this.cfg;
     return outChannels * this.out[0] * this.out[1] * (this.cfg.inChannels! / groups) * kernel[0] * kernel[1];

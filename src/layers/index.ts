@@ -2,19 +2,20 @@
 // the common ones also take their main argument positionally: conv2d(16, 3, { padding: 1 }), linear(10),
 // maxPool2d(2), dropout(0.25). Input channels / features are inferred by nn.sequential.
 import { Conv1d, Conv2d, type Conv1dLayerOptions, type Conv2dLayerOptions } from './conv.js';
-import { AvgPool2d, GlobalAvgPool2d, MaxPool2d, type AvgPool2dLayerOptions, type MaxPool2dLayerOptions } from './pool.js';
+import { AdaptiveAvgPool2d, AvgPool2d, GlobalAvgPool2d, MaxPool2d, type AdaptiveAvgPool2dLayerOptions, type AvgPool2dLayerOptions,
+         type MaxPool2dLayerOptions } from './pool.js';
 import { BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm, type BatchNormLayerOptions, type GroupNormLayerOptions,
          type InstanceNormLayerOptions, type LayerNormLayerOptions } from './norm.js';
 import { Dropout, Flatten, LeakyReLU, Linear, ReLU, Sigmoid, Tanh, type DropoutLayerOptions, type FlattenLayerOptions,
          type LinearLayerOptions } from './basic.js';
 import { fmt, type Layer, type LayerConfig } from './layer.js';
-import { Residual, Branches } from '../model/containers.js';
+import { Residual, Branches, Named } from '../model/containers.js';
 
 export { Layer, Param, ShapeError } from './layer.js';
 export type { LayerConfig, StateBuffer } from './layer.js';
-export { Conv1d, Conv2d, MaxPool2d, AvgPool2d, GlobalAvgPool2d, BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm,
+export { Conv1d, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, GlobalAvgPool2d, BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm,
          Dropout, Flatten, LeakyReLU, Linear, ReLU, Sigmoid, Tanh };
-export type { Conv1dLayerOptions, Conv2dLayerOptions, AvgPool2dLayerOptions, MaxPool2dLayerOptions, BatchNormLayerOptions,
+export type { Conv1dLayerOptions, Conv2dLayerOptions, AvgPool2dLayerOptions, AdaptiveAvgPool2dLayerOptions, MaxPool2dLayerOptions, BatchNormLayerOptions,
               GroupNormLayerOptions, InstanceNormLayerOptions, LayerNormLayerOptions, DropoutLayerOptions, FlattenLayerOptions,
               LinearLayerOptions };
 export { Rng } from './rng.js';
@@ -58,6 +59,9 @@ export const layers = {
     return new AvgPool2d(merge('avgPool2d', 'kernel', kernel, opts));
   },
   globalAvgPool2d: (): GlobalAvgPool2d => new GlobalAvgPool2d(),
+  adaptiveAvgPool2d(outputSize: number | [number, number] | AdaptiveAvgPool2dLayerOptions): AdaptiveAvgPool2d {
+    return new AdaptiveAvgPool2d(typeof outputSize === 'object' && !Array.isArray(outputSize) ? outputSize : { outputSize });
+  },
   batchNorm2d: (opts?: BatchNormLayerOptions): BatchNorm2d => new BatchNorm2d(opts),
   batchNorm1d: (opts?: BatchNormLayerOptions): BatchNorm1d => new BatchNorm1d(opts),
   layerNorm(normalizedShape?: number | number[] | LayerNormLayerOptions, opts?: Omit2<LayerNormLayerOptions, 'normalizedShape'>): LayerNorm {
@@ -100,7 +104,9 @@ const FROM_CONFIG: Record<string, (c: Record<string, unknown>) => Layer> = {
   tanh: (c) => new Tanh(c as Record<string, never>),
   dropout: (c) => new Dropout(c),
   flatten: (c) => new Flatten(c),
+  adaptiveAvgPool2d: (c) => new AdaptiveAvgPool2d(c as unknown as AdaptiveAvgPool2dLayerOptions),
   residual: (c) => Residual.fromConfig(c),
+  named: (c) => Named.fromConfig(c),
   branches: (c) => Branches.fromConfig(c),
 };
 
@@ -111,11 +117,14 @@ export function layerFromConfig(config: LayerConfig, where: string): Layer {
   }
   const make = FROM_CONFIG[config.type];
   if (!make) throw new Error(`${where}: unknown layer type '${config.type}' (known: ${Object.keys(FROM_CONFIG).join(', ')})`);
-  const { type: _t, ...rest } = config;
+  const { type: _t, name, ...rest } = config;
+  if (name !== undefined && name !== null && typeof name !== 'string') throw new Error(`${where}: a layer's name must be a string, got ${fmt(name)}`);
   // JSON keeps undefined out; drop nulls the config may carry for "inferred".
   for (const k of Object.keys(rest)) if (rest[k] === null || rest[k] === undefined) delete rest[k];
   try {
-    return make(rest);
+    const layer = make(rest);
+    if (typeof name === 'string') layer.name = name;
+    return layer;
   } catch (e) {
     throw new Error(`${where}: ${(e as Error).message}`);
   }

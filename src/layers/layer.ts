@@ -69,6 +69,11 @@ export abstract class Layer {
   abstract readonly type: string;
   /** Index in its model (set by sequential). */
   index = -1;
+  /**
+   * Module name in its parent (PyTorch's attribute / OrderedDict key: 'conv1', 'features', 'layer1'), given by an
+   * object of layers in nn.sequential / nn.named; null: the index ('0', '1', …). '' adds no path component.
+   */
+  name: string | null = null;
   training = true;
   readonly params: Param[] = [];
   readonly buffers: StateBuffer[] = [];
@@ -130,6 +135,16 @@ export abstract class Layer {
     return {};
   }
 
+  /** Names and shapes of the parameters build() allocates (after inferShape; nothing allocated): for nn.summary. */
+  paramShapes(): { name: string; shape: number[] }[] {
+    return [];
+  }
+
+  /** Names and shapes of the state buffers build() allocates (BatchNorm's running statistics). */
+  bufferShapes(): { name: string; shape: number[] }[] {
+    return [];
+  }
+
   /** The layer's hyper-parameters as JSON (what nn.load rebuilds it from). */
   abstract config(): LayerConfig;
 
@@ -163,6 +178,15 @@ export abstract class Layer {
 }
 
 // --------------------------------------------------------------------------------------------- utilities
+
+/** A state_dict path from parts, skipping empty ones ('' names add no component). */
+export const joinPath = (...parts: string[]) => parts.filter((p) => p !== '').join('.');
+
+/** The layer's path component in its parent: its name, or its index. */
+export const pathOf = (l: Layer) => l.name ?? String(l.index);
+
+/** A layer's config with its module name (when it has one), as containers and checkpoints store it. */
+export const namedConfig = (l: Layer): LayerConfig => (l.name !== null ? { ...l.config(), name: l.name } : l.config());
 
 export const shapeStr = (s: readonly number[]) => `[${s.join(', ')}]`;
 

@@ -99,6 +99,16 @@ class BatchNormBase extends Layer {
     return this.inputShape.reduce((a, b) => a * b, 1);
   }
 
+  override paramShapes(): { name: string; shape: number[] }[] {
+    const C = this.cfg.numFeatures!;
+    return this.cfg.affine ? [{ name: 'weight', shape: [C] }, { name: 'bias', shape: [C] }] : [];
+  }
+
+  override bufferShapes(): { name: string; shape: number[] }[] {
+    const C = this.cfg.numFeatures!;
+    return this.cfg.trackRunningStats ? [{ name: 'running_mean', shape: [C] }, { name: 'running_var', shape: [C] }] : [];
+  }
+
   config(): LayerConfig {
     return { type: this.type, ...this.cfg };
   }
@@ -160,6 +170,11 @@ export class LayerNorm extends Layer {
       this.gamma = this.addParam('weight', new Float32Array(n).fill(1), ns);
       this.beta = this.addParam('bias', new Float32Array(n), ns);
     }
+  }
+
+  override paramShapes(): { name: string; shape: number[] }[] {
+    const ns = this.normalizedShape!;
+    return this.affine ? [{ name: 'weight', shape: [...ns] }, { name: 'bias', shape: [...ns] }] : [];
   }
 
   forward(x: Tensor, keep: boolean): Tensor {
@@ -240,6 +255,11 @@ class RowNormChannels extends Layer {
       this.gamma = this.addParam('weight', new Float32Array(C).fill(1), [C]);
       this.beta = this.addParam('bias', new Float32Array(C), [C]);
     }
+  }
+
+  override paramShapes(): { name: string; shape: number[] }[] {
+    const C = this.channels!;
+    return this.affine ? [{ name: 'weight', shape: [C] }, { name: 'bias', shape: [C] }] : [];
   }
 
   forward(x: Tensor, keep: boolean): Tensor {

@@ -2,7 +2,7 @@
 // (torch.nn.AdaptiveAvgPool2d(1): output [C, 1, 1]).
 import type { Tensor } from '../tensor.js';
 import type { AvgPool2dOptions, MaxPool2dOptions } from '../ops/index.js';
-import { Layer, ShapeError, type LayerConfig, type LayerGeometry, boolOpt, checkOptions, optionalPosInt, pairOpt } from './layer.js';
+import { Layer, ShapeError, type LayerConfig, type LayerGeometry, boolOpt, checkOptions, optionalPosInt, pairOpt, reshapeCopy } from './layer.js';
 
 /** PyTorch's pooling_output_shape (the ceil-mode correction included). */
 function poolOut(size: number, k: number, pad: number, stride: number, dilation: number, ceil: boolean): number {
@@ -174,5 +174,74 @@ export class GlobalAvgPool2d extends Layer {
 
   config(): LayerConfig {
     return { type: this.type };
+  }
+}
+
+export interface AdaptiveAvgPool2dLayerOptions {
+  /** Output [oh, ow] (or one number for both). */
+  outputSize: number | [number, number];
+}
+
+/**
+ * torch.nn.AdaptiveAvgPool2d(outputSize) for the inputs where it is an existing op: an identity (input size = output
+ * size, as AlexNet's (6, 6) and VGG's (7, 7) at 224×224), an exact average pooling (input a multiple of the output:
+ * kernel = stride = in / out) or a global average (output 1×1). Other sizes (PyTorch's overlapping windows) are an
+ * Error when the model is built.
+ */
+export class AdaptiveAvgPool2d extends Layer {
+  readonly type = 'adaptiveAvgPool2d';
+  readonly outputSize: [number, number];
+  private mode: 'identity' | 'pool' | 'global' = 'identity';
+  private kernel: [number, number] = [1, 1];
+  private xShape: number[] | null = null;
+
+  constructor(o: AdaptiveAvgPool2dLayerOptions) {
+    super();
+    const c = checkOptions('adaptiveAvgPool2d', o, ['outputSize']);
+    if (c.outputSize === undefined) throw new Error('adaptiveAvgPool2d: outputSize is required (a positive integer or [oh, ow])');
+    this.outputSize = pairOpt('adaptiveAvgPool2d', 'outputSize', c.outputSize);
+  }
+
+  inferShape(inShape: readonly number[]): number[] {
+    const [OH, OW] = this.outputSize;
+    const expected = `[C, H, W] with H, W equal to [${OH}, ${OW}] or multiples of them`;
+    if (inShape.length !== 3) throw new ShapeError(expected, inShape, 'adaptiveAvgPool2d takes [C, H, W] per sample');
+    const [C, H, W] = inShape;
+    if (H === OH && W === OW) this.mode = 'identity';
+    else if (OH === 1 && OW === 1) this.mode = 'global';
+    else if (H % OH === 0 && W % OW === 0) { this.mode = 'pool'; this.kernel = [H / OH, W / OW]; }
+    else {
+      throw new ShapeError(expected, inShape, `only an identity, an exact average pooling (input a multiple of the output) or a 1×1 output are supported; ${H}×${W} → ${OH}×${OW} needs overlapping windows`);
+    }
+    return [C, OH, OW];
+  }
+
+  forward(x: Tensor, keep: boolean): Tensor {
+    this.xShape = keep ? [...x.shape] : null;
+    if (this.mode === 'global') return this.e.ops.globalAvgPool2d(x);
+    if (this.mode === 'pool') return this.e.ops.avgPool2d(x, { kernel: this.kernel, stride: this.kernel });
+    return reshapeCopy(this.e, x, x.shape);
+  }
+
+  backward(dy: Tensor): Tensor {
+    if (!this.xShape) throw new Error(`${this.label}: backward without a training forward`);
+    const xs = this.xShape;
+    this.xShape = null;
+    if (this.mode === 'global') return this.e.ops.globalAvgPool2dBackward(dy, xs);
+    if (this.mode === 'pool') return this.e.ops.avgPool2dBackward(dy, xs, { kernel: this.kernel, stride: this.kernel });
+    return reshapeCopy(this.e, dy, dy.shape);
+  }
+
+  override clearCache(): void {
+    this.xShape = null;
+  }
+
+  override geometry(): LayerGeometry {
+    if (this.mode === 'global') return { global: true };
+    return { kernel: [...this.kernel], stride: [...this.kernel] };
+  }
+
+  config(): LayerConfig {
+    return { type: this.type, outputSize: [...this.outputSize] };
   }
 }

@@ -11,12 +11,29 @@
 // split along channels, and where the input fans out to several paths their input gradients add up.
 import type { Engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
-import { Layer, ShapeError, shapeStr, fmt, reshapeCopy, type LayerConfig, type LayerGeometry } from '../layers/layer.js';
+import { Layer, ShapeError, shapeStr, fmt, reshapeCopy, joinPath, pathOf, namedConfig, type LayerConfig, type LayerGeometry } from '../layers/layer.js';
 import { layerFromConfig } from '../layers/index.js';
 import { BatchNormBase } from '../layers/norm.js';
 import type { Rng } from '../layers/rng.js';
 
-type LayerList = Layer | Layer[];
+/**
+ * A layer, an array of layers (module names '0', '1', …: torch's nn.Sequential), or an object of layers by module name
+ * (torch's nn.Sequential(OrderedDict(...)): `{ conv1: …, bn1: … }`; JavaScript orders integer-like keys first, so
+ * do not mix them with other names). A name '' adds no path component (its children join the parent's namespace).
+ */
+export type LayerList = Layer | Layer[] | Record<string, Layer>;
+
+const isLayerRecord = (v: unknown): v is Record<string, Layer> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Layer);
+
+/** The layers of a list in order, naming them after an object's keys. */
+export function listOfLayers(where: string, what: string, v: unknown): Layer[] {
+  if (!isLayerRecord(v)) return asList(where, what, v);
+  const entries = Object.entries(v);
+  const list = asList(where, what, entries.map(([, l]) => l));
+  entries.forEach(([k], i) => { list[i].name = k; });
+  return list;
+}
 
 /** One path of layers (a body, a shortcut or a branch) with its PyTorch attribute path. */
 interface Path {
@@ -29,7 +46,7 @@ interface Path {
 }
 
 function asList(where: string, what: string, v: unknown): Layer[] {
-  const list = v instanceof Layer ? [v] : v;
+  const list = v instanceof Layer ? [v] : isLayerRecord(v) ? listOfLayers(where, what, v) : v;
   if (!Array.isArray(list) || list.length === 0) throw new Error(`${where}: ${what} must be a layer or a non-empty array of layers, got ${fmt(v)}`);
   list.forEach((l, i) => {
     if (!(l instanceof Layer)) throw new Error(`${where}: ${what}[${i}] must be a layer (from nn.layers or nn.residual/nn.branches), got ${fmt(l)}`);
@@ -70,7 +87,7 @@ export abstract class Container extends Layer {
 
   /** [path, layer] for every direct child: `body.0`, `shortcut.1`, `branches.2.0`, … */
   namedChildren(): [string, Layer][] {
-    return this.paths.flatMap((p) => p.layers.map((l, i) => [`${p.name}.${i}`, l] as [string, Layer]));
+    return this.paths.flatMap((p) => p.layers.map((l) => [joinPath(p.name, pathOf(l)), l] as [string, Layer]));
   }
 
   override get trainable(): boolean {
@@ -89,7 +106,10 @@ export abstract class Container extends Layer {
     p.layers.forEach((l, i) => {
       p.shapes.push(shape);
       try {
-        shape = l.inferShape(shape);
+        const out = l.inferShape(shape);
+        l.inputShape = [...shape];   // for macs() and paramShapes() before build (nn.summary of an unbuilt model)
+        l.outputShape = [...out];
+        shape = out;
       } catch (e) {
         const from = i === 0 ? `the ${this.type} input` : `the output of ${p.name}.${i - 1} (${p.layers[i - 1].type})`;
         if (e instanceof ShapeError) {
@@ -116,8 +136,8 @@ export abstract class Container extends Layer {
       throw err;
     }
     for (const [path, l] of this.namedChildren()) {
-      for (const prm of l.params) { prm.name = `${path}.${prm.name}`; prm.trainable = prm.trainable && this.trainable; this.params.push(prm); }
-      for (const b of l.buffers) { b.name = `${path}.${b.name}`; this.buffers.push(b); }
+      for (const prm of l.params) { prm.name = joinPath(path, prm.name); prm.trainable = prm.trainable && this.trainable; this.params.push(prm); }
+      for (const b of l.buffers) { b.name = joinPath(path, b.name); this.buffers.push(b); }
     }
     for (const l of this.children()) { l.training = this.training; if (!this.trainable) l.trainable = false; }
   }
@@ -192,6 +212,14 @@ export abstract class Container extends Layer {
     return this.children().reduce((a, l) => a + l.macs(), 0);
   }
 
+  override paramShapes(): { name: string; shape: number[] }[] {
+    return this.namedChildren().flatMap(([path, l]) => l.paramShapes().map((p) => ({ name: joinPath(path, p.name), shape: p.shape })));
+  }
+
+  override bufferShapes(): { name: string; shape: number[] }[] {
+    return this.namedChildren().flatMap(([path, l]) => l.bufferShapes().map((p) => ({ name: joinPath(path, p.name), shape: p.shape })));
+  }
+
   /** Receptive-field geometry of the block: each path composed, the widest path wins (identity: 1×1, stride 1). */
   override geometry(): LayerGeometry {
     let kernel: [number, number] = [1, 1], stride: [number, number] = [1, 1];
@@ -230,16 +258,32 @@ export abstract class Container extends Layer {
 
 // ------------------------------------------------------------------------------------------------ residual
 
+export interface ResidualOptions {
+  /** The body's attribute name in state_dict paths (default 'body'; '' puts the body's layers in the block's namespace). */
+  bodyName?: string;
+  /** The shortcut's attribute name (default 'shortcut'; torchvision's BasicBlock: 'downsample'). */
+  shortcutName?: string;
+}
+
 export class Residual extends Container {
   readonly type = 'residual';
   private readonly hasShortcut: boolean;
+  private readonly names: { bodyName: string; shortcutName: string };
 
-  constructor(body: LayerList, shortcut?: LayerList | null) {
+  constructor(body: LayerList, shortcut?: LayerList | null, opts: ResidualOptions = {}) {
     super();
+    const o = opts ?? {};
+    for (const k of Object.keys(o)) if (k !== 'bodyName' && k !== 'shortcutName') throw new Error(`residual: unknown option '${k}' (known: bodyName, shortcutName)`);
+    const str = (v: unknown, d: string, what: string) => {
+      if (v === undefined) return d;
+      if (typeof v !== 'string') throw new Error(`residual: ${what} must be a string, got ${fmt(v)}`);
+      return v;
+    };
+    this.names = { bodyName: str(o.bodyName, 'body', 'bodyName'), shortcutName: str(o.shortcutName, 'shortcut', 'shortcutName') };
     const b = asList('residual', 'body', body);
-    const paths = [{ name: 'body', layers: b }];
+    const paths = [{ name: this.names.bodyName, layers: b }];
     this.hasShortcut = shortcut !== undefined && shortcut !== null;
-    if (this.hasShortcut) paths.push({ name: 'shortcut', layers: asList('residual', 'shortcut', shortcut) });
+    if (this.hasShortcut) paths.push({ name: this.names.shortcutName, layers: asList('residual', 'shortcut', shortcut) });
     this.setPaths(paths);
   }
 
@@ -296,11 +340,12 @@ export class Residual extends Container {
   }
 
   withChildConfigs(lists: LayerConfig[][]): LayerConfig {
-    return { type: this.type, body: lists[0], shortcut: this.hasShortcut ? lists[1] : null };
+    const names = this.names.bodyName !== 'body' || this.names.shortcutName !== 'shortcut' ? { ...this.names } : {};
+    return { type: this.type, body: lists[0], shortcut: this.hasShortcut ? lists[1] : null, ...names };
   }
 
   config(): LayerConfig {
-    return this.withChildConfigs(this.childLists().map((l) => l.map((c) => c.config())));
+    return this.withChildConfigs(this.childLists().map((l) => l.map(namedConfig)));
   }
 
   static fromConfig(c: Record<string, unknown>, where = 'residual'): Residual {
@@ -308,8 +353,8 @@ export class Residual extends Container {
       if (!Array.isArray(v)) throw new Error(`${where}: ${what} must be an array of layer configs, got ${fmt(v)}`);
       return v.map((lc, i) => layerFromConfig(lc as LayerConfig, `${where}: ${what}.${i}`));
     };
-    for (const k of Object.keys(c)) if (k !== 'body' && k !== 'shortcut') throw new Error(`${where}: unknown key '${k}' (known: body, shortcut)`);
-    return new Residual(list(c.body, 'body'), c.shortcut == null ? null : list(c.shortcut, 'shortcut'));
+    const { body, shortcut, ...names } = c;
+    return new Residual(list(body, 'body'), shortcut == null ? null : list(shortcut, 'shortcut'), names as ResidualOptions);
   }
 }
 
@@ -393,7 +438,7 @@ export class Branches extends Container {
   }
 
   config(): LayerConfig {
-    return this.withChildConfigs(this.childLists().map((l) => l.map((c) => c.config())));
+    return this.withChildConfigs(this.childLists().map((l) => l.map(namedConfig)));
   }
 
   static fromConfig(c: Record<string, unknown>, where = 'branches'): Branches {
@@ -407,6 +452,54 @@ export class Branches extends Container {
   }
 }
 
+// ------------------------------------------------------------------------------------------------ named
+
+/**
+ * nn.named(layers): layers run in order as one layer with module names — torch's nn.Sequential (an array: '0', '1', …)
+ * or nn.Sequential(OrderedDict) (an object: `{ conv1, bn1, relu }`). It nests in nn.sequential and in the other
+ * containers, so a model's state_dict names can be any PyTorch module's (torchvision's `features.0.weight`,
+ * `layer1.0.conv1.weight`).
+ */
+export class Named extends Container {
+  readonly type = 'named';
+
+  constructor(layers: LayerList) {
+    super();
+    this.setPaths([{ name: '', layers: asList('named', 'layers', layers) }]);
+  }
+
+  inferShape(inShape: readonly number[]): number[] {
+    return this.inferPath(this.paths[0], inShape);
+  }
+
+  forward(x: Tensor, keep: boolean): Tensor {
+    this.clearCache();
+    return this.runPath(this.paths[0], x, keep);
+  }
+
+  backward(dy: Tensor, needInput: boolean): Tensor | null {
+    return this.backPath(this.paths[0], dy, needInput);
+  }
+
+  childLists(): Layer[][] {
+    return [this.paths[0].layers];
+  }
+
+  withChildConfigs(lists: LayerConfig[][]): LayerConfig {
+    return { type: this.type, layers: lists[0] };
+  }
+
+  config(): LayerConfig {
+    return this.withChildConfigs([this.paths[0].layers.map(namedConfig)]);
+  }
+
+  static fromConfig(c: Record<string, unknown>, where = 'named'): Named {
+    for (const k of Object.keys(c)) if (k !== 'layers') throw new Error(`${where}: unknown key '${k}' (known: layers)`);
+    if (!Array.isArray(c.layers)) throw new Error(`${where}: layers must be an array of layer configs, got ${fmt(c.layers)}`);
+    return new Named(c.layers.map((lc, i) => layerFromConfig(lc as LayerConfig, `${where}: layers.${i}`)));
+  }
+}
+
 // ------------------------------------------------------------------------------------------------ walking
 
 /** Every layer under a list, depth first, with its state_dict path (`3`, `3.body.0`, `4.branches.1.0`, …). */
@@ -414,9 +507,9 @@ export function walkLayers(layers: readonly Layer[]): [string, Layer][] {
   const out: [string, Layer][] = [];
   const visit = (path: string, l: Layer) => {
     out.push([path, l]);
-    if (l instanceof Container) for (const [p, c] of l.namedChildren()) visit(`${path}.${p}`, c);
+    if (l instanceof Container) for (const [p, c] of l.namedChildren()) visit(joinPath(path, p), c);
   };
-  for (const l of layers) visit(String(l.index), l);
+  for (const l of layers) visit(pathOf(l), l);
   return out;
 }
 
@@ -426,5 +519,6 @@ export function batchNormsOf(l: Layer): [string, BatchNormBase][] {
 }
 
 /** The factories bound to nn: nn.residual(body, shortcut?) and nn.branches(list, mode). */
-export const residual = (body: LayerList, shortcut?: LayerList | null): Residual => new Residual(body, shortcut);
+export const residual = (body: LayerList, shortcut?: LayerList | null, opts?: ResidualOptions): Residual => new Residual(body, shortcut, opts);
+export const named = (layers: LayerList): Named => new Named(layers);
 export const branches = (list: LayerList[], mode: BranchMode = 'concat'): Branches => new Branches(list, mode);

@@ -27,9 +27,9 @@ function planList(src: readonly Layer[]): Plan[] {
 }
 
 function configOf({ layer, bn, children }: Plan): LayerConfig {
-  if (children) return (layer as Container).withChildConfigs(children.map((list) => list.map(configOf)));
-  const c = layer.config();
-  return bn ? { ...c, bias: true } : c;
+  const c = children ? (layer as Container).withChildConfigs(children.map((list) => list.map(configOf))) : layer.config();
+  const fused = bn ? { ...c, bias: true } : c;
+  return layer.name !== null ? { ...fused, name: layer.name } : fused;   // module names stay (torchvision paths)
 }
 
 function copyInto({ layer, bn, children }: Plan, dst: Layer): void {

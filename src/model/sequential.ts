@@ -3,7 +3,7 @@
 // training (fit/evaluate/predict), checkpoints (save/load) and inspection (summary).
 import type { Engine } from '../engine.js';
 import { Tensor } from '../tensor.js';
-import { Layer, Param, ShapeError, shapeStr, fmt, type LayerConfig } from '../layers/layer.js';
+import { Layer, Param, ShapeError, shapeStr, fmt, joinPath, pathOf, namedConfig, type LayerConfig } from '../layers/layer.js';
 import { layerFromConfig } from '../layers/index.js';
 import { BatchNormBase } from '../layers/norm.js';
 import { Dropout } from '../layers/basic.js';
@@ -11,7 +11,7 @@ import { Rng, randomSeed } from '../layers/rng.js';
 import { summarize, type SummaryOptions, type SummaryRow } from './summary.js';
 import { encodeSafetensors, decodeSafetensors, DecodedSafetensors, writeFileAtomic, readFileBytes, type TensorEntry } from './checkpoint.js';
 import { fuseForInference } from './fuse.js';
-import { batchNormsOf, walkLayers } from './containers.js';
+import { batchNormsOf, walkLayers, listOfLayers } from './containers.js';
 import { fit, evaluate, predict, trainStep, type FitOptions, type History, type DataInput, type EvaluateOptions,
          type PredictOptions, type EvalResult, type StepResult, type XInput } from '../train/fit.js';
 import type { Optimizer } from '../optim/optimizer.js';
@@ -53,8 +53,11 @@ export class Sequential {
   private replacements = 0;
 
   /** @internal Use nn.sequential(). */
-  constructor(readonly engine: Engine, layers: Layer[], opts: SequentialOptions = {}) {
+  constructor(readonly engine: Engine, layerList: Layer[] | Record<string, Layer>, opts: SequentialOptions = {}) {
     const where = 'sequential';
+    // An object of layers names them (torch's nn.Sequential(OrderedDict)): state_dict paths `features.0.weight`, `fc.bias`.
+    const layers = layerList !== null && typeof layerList === 'object' && !Array.isArray(layerList) && !(layerList instanceof Layer)
+      ? listOfLayers(where, 'layers', layerList) : layerList as Layer[];
     const shared = (opts as { [SHARED]?: boolean })?.[SHARED] === true;   // model.slice(): a view on another model's layers
     if (!Array.isArray(layers) || layers.length === 0) throw new Error(`${where}: layers must be a non-empty array of layers, got ${fmt(layers)}`);
     if (opts === null || typeof opts !== 'object') throw new Error(`${where}: options must be an object, got ${fmt(opts)}`);
@@ -153,6 +156,7 @@ export class Sequential {
     this.clearCache();
     layer.build(this.engine, old.inputShape, this.rng.fork(`layer/${i}/replaced/${this.replacements++}`));
     layer.index = i;
+    if (layer.name === null) layer.name = old.name;   // a new head keeps the module name (`fc`, `classifier`)
     layer.training = this.training;
     old.dispose();
     (this.layers as Layer[])[i] = layer;
@@ -229,7 +233,7 @@ export class Sequential {
   /** [name, param] pairs with PyTorch's names (`0.weight`, `0.bias`, …). */
   namedParameters(): [string, Param][] {
     this.assertBuilt('namedParameters');
-    return this.layers.flatMap((l) => l.params.map((p) => [`${l.index}.${p.name}`, p] as [string, Param]));
+    return this.layers.flatMap((l) => l.params.map((p) => [joinPath(pathOf(l), p.name), p] as [string, Param]));
   }
 
   /** Number of parameter values (trainable ones only with trainableOnly). */
@@ -404,7 +408,7 @@ export class Sequential {
 
   /** The architecture as JSON (what save() stores next to the weights). */
   toJSON(): Architecture {
-    return { format: 'simdnn.sequential', version: 1, inputShape: this.inputShape, seed: this.seed, layers: this.layers.map((l) => l.config()) };
+    return { format: 'simdnn.sequential', version: 1, inputShape: this.inputShape, seed: this.seed, layers: this.layers.map(namedConfig) };
   }
 
   /** A new model for inference with each BatchNorm folded into the conv/linear before it (eval mode). */
@@ -420,8 +424,8 @@ export class Sequential {
     this.assertBuilt('stateDict');
     const m = new Map<string, Tensor>();
     for (const l of this.layers) {
-      for (const p of l.params) m.set(`${l.index}.${p.name}`, p.value);
-      for (const b of l.buffers) m.set(`${l.index}.${b.name}`, b.value);
+      for (const p of l.params) m.set(joinPath(pathOf(l), p.name), p.value);
+      for (const b of l.buffers) m.set(joinPath(pathOf(l), b.name), b.value);
     }
     return m;
   }
@@ -430,8 +434,8 @@ export class Sequential {
   private checkpointEntries(): TensorEntry[] {
     const out: TensorEntry[] = [];
     for (const l of this.layers) {
-      for (const p of l.params) out.push({ name: `${l.index}.${p.name}`, dtype: 'F32', shape: [...p.value.shape], data: p.value.read() as Float32Array });
-      for (const b of l.buffers) out.push({ name: `${l.index}.${b.name}`, dtype: 'F32', shape: [...b.value.shape], data: b.value.read() as Float32Array });
+      for (const p of l.params) out.push({ name: joinPath(pathOf(l), p.name), dtype: 'F32', shape: [...p.value.shape], data: p.value.read() as Float32Array });
+      for (const b of l.buffers) out.push({ name: joinPath(pathOf(l), b.name), dtype: 'F32', shape: [...b.value.shape], data: b.value.read() as Float32Array });
       for (const [path, bn] of batchNormsOf(l)) {
         out.push({ name: `${path}.num_batches_tracked`, dtype: 'I64', shape: [], data: new BigInt64Array([BigInt(bn.numBatchesTracked)]) });
       }

@@ -150,6 +150,31 @@ test('resnet8 (MNIST-sized) trains a few steps: the loss falls, nothing leaks', 
   }
 }));
 
+test('nn.summary of a list or object of layers; a spec summarised, then built; errors name the problem', () => checkNoLeak(nn, () => {
+  const r = nn.summary({ conv: L.conv2d(4, 3), flatten: L.flatten(), fc: L.linear(2) }, [1, 5, 5], { print: false });
+  assert.equal(r.stateShapes.map((p) => p.name), ['conv.weight', 'conv.bias', 'fc.weight', 'fc.bias']);
+  assert.is(r.params, 4 * 9 + 4 + 36 * 2 + 2);
+  assert.is(r.macs, 4 * 3 * 3 * 9 + 36 * 2);
+  assert.equal(r.rows.map((x) => x.name), ['conv', 'flatten', 'fc']);
+  assert.equal(nn.summary([L.conv2d(2, 3), L.relu()], [1, 4, 4], { print: false }).rows.map((x) => x.name), ['0', '1']);
+  const spec = nn.models.lenet5({ build: false, seed: 4 });
+  assert.throws(() => nn.summary(spec, [1, 28, 28], { print: false }), /summary: layer 0 \(named\) with input \[1, 28, 28\] from the model input: named 6 \(conv2d\) expects input \[C, H, W\], got \[16, 4, 4\] from the output of 5 \(avgPool2d\): the dilated kernel does not fit: output would be 0×0/);
+  assert.throws(() => nn.summary(spec, undefined, { print: false }), /summary: inputShape must be a non-empty array of positive integers/);
+  assert.is(nn.summary(spec, [1, 32, 32], { print: false }).params, 61706);
+  spec.build([1, 32, 32]);   // the summary left the spec as it was
+  assert.is(spec.countParams(), 61706);
+  assert.equal([...spec.stateDict().keys()], ['features.0.weight', 'features.0.bias', 'features.3.weight', 'features.3.bias', 'features.6.weight',
+    'features.6.bias', 'classifier.0.weight', 'classifier.0.bias', 'classifier.2.weight', 'classifier.2.bias']);
+  spec.dispose();
+  const m28 = nn.models.lenet5({ inputShape: [1, 28, 28], seed: 1 });
+  assert.is(m28.countParams(), 61706, 'the 28×28 variant pads C1 by 2: the same parameters');
+  m28.dispose();
+  const a = L.relu();
+  assert.throws(() => nn.named([a, a]), /named: layers\[1\] \(relu\) is already used; make a new layer object/);
+  assert.throws(() => nn.residual([L.relu()], null, { bodyname: '' }), /residual: unknown option 'bodyname' \(known: bodyName, shortcutName\)/);
+  assert.throws(() => nn.models.resnet18({ classes: 10 }), /resnet18: unknown option 'classes' \(known: numClasses, inputShape, dropout, seed, build\)/);
+}));
+
 // A torchvision ResNet-18 with random weights as safetensors, generated once into build/ by gen_models.py (≈ 4 s,
 // 47 MB; kept out of git). Skipped when Debian's python3-torchvision is not installed.
 const root = fileURLToPath(new URL('..', import.meta.url));

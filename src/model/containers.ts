@@ -111,11 +111,11 @@ export abstract class Container extends Layer {
         l.outputShape = [...out];
         shape = out;
       } catch (e) {
-        const from = i === 0 ? `the ${this.type} input` : `the output of ${p.name}.${i - 1} (${p.layers[i - 1].type})`;
+        const from = i === 0 ? `the ${this.type} input` : `the output of ${joinPath(p.name, pathOf(p.layers[i - 1]))} (${p.layers[i - 1].type})`;
         if (e instanceof ShapeError) {
-          throw new Error(`${this.type} ${p.name}.${i} (${l.type}) expects input ${e.expected}, got ${shapeStr(shape)} from ${from}${e.detail ? `: ${e.detail}` : ''}`);
+          throw new Error(`${this.type} ${joinPath(p.name, pathOf(l))} (${l.type}) expects input ${e.expected}, got ${shapeStr(shape)} from ${from}${e.detail ? `: ${e.detail}` : ''}`);
         }
-        throw new Error(`${this.type} ${p.name}.${i} (${l.type}) with input ${shapeStr(shape)} from ${from}: ${(e as Error).message}`);
+        throw new Error(`${this.type} ${joinPath(p.name, pathOf(l))} (${l.type}) with input ${shapeStr(shape)} from ${from}: ${(e as Error).message}`);
       }
     });
     return shape;
@@ -152,7 +152,7 @@ export abstract class Container extends Layer {
         try {
           y = l.forward(cur, keep);
         } catch (err) {
-          throw new Error(`${this.type} ${p.name}.${i} (${l.type}) on input ${shapeStr(cur.shape)}: ${(err as Error).message}`);
+          throw new Error(`${this.type} ${joinPath(p.name, pathOf(l))} (${l.type}) on input ${shapeStr(cur.shape)}: ${(err as Error).message}`);
         }
         if (cur !== x && !keep) cur.dispose();
         if (keep && i < p.layers.length - 1) acts.push(y);
@@ -178,7 +178,7 @@ export abstract class Container extends Layer {
         try {
           dx = l.backward(cur!, i > 0 || needInput);
         } catch (err) {
-          throw new Error(`${this.type} ${p.name}.${i} (${l.type}): ${(err as Error).message}`);
+          throw new Error(`${this.type} ${joinPath(p.name, pathOf(l))} (${l.type}): ${(err as Error).message}`);
         }
         if (cur !== dy) cur!.dispose();
         cur = dx;

@@ -2,12 +2,12 @@
 import type { Engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
 import { checkSameShape, checkTensor, finite } from './check.js';
-import { runSplit } from './parallel.js';
+import { runSplit, MEMORY_BOUND_WEIGHT } from './parallel.js';
 
 // Threads take runs of elements (in multiples of 4 floats, so every run starts 16-byte aligned).
 function elementRuns(e: Engine, n: number, op: string, job: (start: number, count: number) => { fn: string; args: number[] }): void {
   const quads = Math.ceil(n / 4);
-  runSplit(e, quads, n, op, 0, (q0, q) => job(q0 * 4, Math.min(q * 4, n - q0 * 4)));
+  runSplit(e, quads, MEMORY_BOUND_WEIGHT * n, op, 0, (q0, q) => job(q0 * 4, Math.min(q * 4, n - q0 * 4)));
 }
 
 /** y = f(x) with kernel(x, y, n, ...extra). */

@@ -2,7 +2,7 @@
 import type { Engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
 import { checkOptional, checkShape, checkTensor, fail, finite, options, posInt, shapeStr } from './check.js';
-import { runSplit } from './parallel.js';
+import { runSplit, MEMORY_BOUND_WEIGHT } from './parallel.js';
 
 export interface BatchNormOptions {
   training?: boolean;
@@ -65,7 +65,7 @@ export function batchNorm2d(e: Engine, x: Tensor, gamma: Tensor | null, beta: Te
   const mean = e.empty([C], 'float32', op);
   const invStd = e.empty([C], 'float32', op);
   if (training) {
-    runSplit(e, C, 3 * x.size, op, 0, (c0, n) => ({
+    runSplit(e, C, MEMORY_BOUND_WEIGHT * x.size, op, 0, (c0, n) => ({
       fn: 'batchnorm_stats',
       args: [x.offset, N, C, HW, epsilon, momentum, mean.offset, invStd.offset, ptr(runningMean), ptr(runningVar), c0, c0 + n],
     }));
@@ -73,7 +73,7 @@ export function batchNorm2d(e: Engine, x: Tensor, gamma: Tensor | null, beta: Te
   } else {
     e.kernels.batchnorm_eval_stats(runningMean!.offset, runningVar!.offset, C, epsilon, mean.offset, invStd.offset);
   }
-  runSplit(e, C, 2 * x.size, op, 0, (c0, n) => ({
+  runSplit(e, C, MEMORY_BOUND_WEIGHT * x.size, op, 0, (c0, n) => ({
     fn: 'batchnorm_forward', args: [x.offset, y.offset, N, C, HW, ptr(gamma), ptr(beta), mean.offset, invStd.offset, c0, c0 + n],
   }));
   return { y, mean, invStd };
@@ -93,7 +93,7 @@ export function batchNorm2dBackward(e: Engine, dy: Tensor, x: Tensor, gamma: Ten
   const dx = e.empty(x.shape, 'float32', op);
   const dgamma = e.empty([C], 'float32', op);
   const dbeta = e.empty([C], 'float32', op);
-  runSplit(e, C, 5 * x.size, op, 0, (c0, n) => ({
+  runSplit(e, C, MEMORY_BOUND_WEIGHT * x.size, op, 0, (c0, n) => ({
     fn: 'batchnorm_backward',
     args: [dy.offset, x.offset, ptr(gamma), mean.offset, invStd.offset, dx.offset, dgamma.offset, dbeta.offset, N, C, HW,
            training ? 1 : 0, c0, c0 + n],

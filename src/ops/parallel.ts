@@ -2,6 +2,12 @@
 import type { Engine } from '../engine.js';
 import type { Job } from '../threads/pool.js';
 
+/**
+ * FLOP-equivalents per element for memory-bound ops (activations, pooling, batch norm) when deciding whether
+ * to use threads: they do a few FLOPs per element but cost about as much time as ~10 GEMM FLOPs.
+ */
+export const MEMORY_BOUND_WEIGHT = 10;
+
 /** [start, count] pairs splitting n items into at most `parts` nearly equal runs. */
 export function splitRange(n: number, parts: number): [number, number][] {
   const p = Math.max(1, Math.min(parts, n));

@@ -2,7 +2,7 @@
 import type { Engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
 import { checkShape, checkTensor, fail, options, pair, posInt, shapeStr } from './check.js';
-import { runSplit } from './parallel.js';
+import { runSplit, MEMORY_BOUND_WEIGHT } from './parallel.js';
 
 export interface MaxPool2dOptions {
   kernel: number | [number, number];
@@ -66,7 +66,7 @@ export function maxPool2d(e: Engine, x: Tensor, opts: MaxPool2dOptions): { y: Te
   const y = e.empty([g.N, g.C, g.OH, g.OW], 'float32', op);
   const indices = e.empty([g.N, g.C, g.OH, g.OW], 'int32', op);
   const inPlane = g.H * g.W * 4, outPlane = g.OH * g.OW * 4;
-  runSplit(e, g.N * g.C, y.size * g.KH * g.KW, op, 0, (p0, n) => ({
+  runSplit(e, g.N * g.C, MEMORY_BOUND_WEIGHT * x.size, op, 0, (p0, n) => ({
     fn: 'maxpool2d_forward',
     args: [x.offset + p0 * inPlane, y.offset + p0 * outPlane, indices.offset + p0 * outPlane, n, g.H, g.W, g.KH, g.KW,
            g.SH, g.SW, g.PH, g.PW, g.DH, g.DW, g.OH, g.OW],
@@ -107,7 +107,7 @@ export function avgPool2d(e: Engine, x: Tensor, opts: AvgPool2dOptions): Tensor 
   const [cip, div] = avgArgs(op, o);
   const y = e.empty([g.N, g.C, g.OH, g.OW], 'float32', op);
   const inPlane = g.H * g.W * 4, outPlane = g.OH * g.OW * 4;
-  runSplit(e, g.N * g.C, y.size * g.KH * g.KW, op, 0, (p0, n) => ({
+  runSplit(e, g.N * g.C, MEMORY_BOUND_WEIGHT * x.size, op, 0, (p0, n) => ({
     fn: 'avgpool2d_forward',
     args: [x.offset + p0 * inPlane, y.offset + p0 * outPlane, n, g.H, g.W, g.KH, g.KW, g.SH, g.SW, g.PH, g.PW, g.OH, g.OW, cip, div],
   }));
@@ -122,7 +122,7 @@ export function avgPool2dBackward(e: Engine, dy: Tensor, xShape: readonly number
   const [cip, div] = avgArgs(op, o);
   const dx = e.empty(xShape, 'float32', op);
   const inPlane = g.H * g.W * 4, outPlane = g.OH * g.OW * 4;
-  runSplit(e, g.N * g.C, dy.size * g.KH * g.KW, op, 0, (p0, n) => ({
+  runSplit(e, g.N * g.C, MEMORY_BOUND_WEIGHT * dx.size, op, 0, (p0, n) => ({
     fn: 'avgpool2d_backward',
     args: [dy.offset + p0 * outPlane, dx.offset + p0 * inPlane, n, g.H, g.W, g.KH, g.KW, g.SH, g.SW, g.PH, g.PW, g.OH, g.OW, cip, div],
   }));

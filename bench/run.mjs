@@ -20,6 +20,7 @@ const LIBS = [
   { key: 'simdnn-relaxed-simd', label: 'simdnn relaxed', pkg: 'simdnn', adapter: 'simdnn', variant: 'relaxed-simd', nodeFlags: ['--experimental-wasm-relaxed-simd'] },
   { key: 'simdnn-simd', label: 'simdnn SIMD', pkg: 'simdnn', adapter: 'simdnn', variant: 'simd' },
   { key: 'simdnn-scalar', label: 'simdnn scalar', pkg: 'simdnn', adapter: 'simdnn', variant: 'scalar' },
+  { key: 'simdnn-simd-2t', label: 'simdnn SIMD 2 threads', pkg: 'simdnn', adapter: 'simdnn', variant: 'simd:2' },
   { key: 'tfjs-wasm', label: 'tfjs-wasm', pkg: '@tensorflow/tfjs-backend-wasm', adapter: 'tfjs', variant: 'wasm' },
   { key: 'tfjs-cpu', label: 'tfjs-cpu', pkg: '@tensorflow/tfjs-backend-cpu', adapter: 'tfjs', variant: 'cpu' },
   { key: 'onnxruntime-web', label: 'onnxruntime-web', pkg: 'onnxruntime-web', adapter: 'onnxruntime' },

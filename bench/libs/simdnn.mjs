@@ -1,5 +1,5 @@
-// Adapter: simdnn (this repo's dist/ + build/*.wasm; run `npm run build` first). Variant = backend:
-// relaxed-simd (needs node --experimental-wasm-relaxed-simd), simd, scalar. 1 thread.
+// Adapter: simdnn (this repo's dist/ + build/*.wasm; run `npm run build` first). Variant = backend[:threads]:
+// relaxed-simd (needs node --experimental-wasm-relaxed-simd), simd, scalar; threads default 1 (e.g. 'simd:2').
 import { readFileSync } from 'node:fs';
 import { init, Tensor } from 'simdnn';
 import { CNN, cnnParamNames } from '../workloads.mjs';
@@ -7,12 +7,13 @@ import { CNN, cnnParamNames } from '../workloads.mjs';
 let nn;
 
 export async function create(variant = 'simd') {
-  nn = await init({ backend: variant, threads: 1 });
+  const [backend, threads = '1'] = variant.split(':');
+  nn = await init({ backend, threads: Number(threads) });
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url)));
   return {
     name: `simdnn-${nn.backend}`,
     version: pkg.version,
-    info: `build ${nn.backend}, ${nn.threads} thread`,
+    info: `build ${nn.backend}, ${nn.threads} thread${nn.threads > 1 ? 's' : ''}`,
     notes: { flattenCopyMs: flattenCopyMs() },
     prepare,
   };

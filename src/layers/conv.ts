@@ -2,7 +2,7 @@
 // optional bias [Cout], every padding form and padding mode of ops.conv2d / ops.conv1d.
 import type { Engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
-import type { Conv1dOptions, Conv2dOptions, PaddingMode } from '../ops/index.js';
+import type { Conv1dOptions, Conv2dOptions, ConvBackwardFlags, ConvGrads, PaddingMode } from '../ops/index.js';
 import { samePadding } from '../ops/conv.js';
 import { checkInit, initValues, type Initializer } from './init.js';
 import {
@@ -127,6 +127,26 @@ abstract class ConvBase extends Layer {
   /** The per-side padding [top, bottom, left, right] (2-D form). */
   protected abstract pad4(spatial: [number, number]): [number, number, number, number];
   protected abstract opsOptions(): Conv2dOptions | Conv1dOptions;
+  /** The op (conv2d or conv1d) and its backward, with this layer's options. */
+  protected abstract convForward(x: Tensor, w: Tensor, b: Tensor | null): Tensor;
+  protected abstract convBackward(dy: Tensor, x: Tensor, w: Tensor, flags: ConvBackwardFlags): ConvGrads;
+
+  forward(x: Tensor, keep: boolean): Tensor {
+    const y = this.convForward(x, this.weight.value, this.biasP?.value ?? null);
+    this.x = keep ? x : null;
+    return y;
+  }
+
+  backward(dy: Tensor, needInput: boolean): Tensor | null {
+    if (!this.x) throw new Error(`${this.label}: backward without a training forward`);
+    // Frozen weights / bias get no gradient computed at all; a first layer needs no dx.
+    const g = this.convBackward(dy, this.x, this.weight.value,
+      { bias: !!this.biasP?.trainable, input: needInput, weight: this.weight.trainable });
+    if (g.dw) this.weight.accumulate(g.dw);
+    if (g.db) this.biasP!.accumulate(g.db);
+    this.x = null;
+    return g.dx ?? null;
+  }
 
   protected inferSpatial(inShape: readonly number[], expected: string, C: number, spatial: [number, number]): void {
     const { inChannels, groups } = this.cfg;
@@ -210,20 +230,12 @@ export class Conv2d extends ConvBase {
     return [this.cfg.outChannels, this.out[0], this.out[1]];
   }
 
-  forward(x: Tensor, keep: boolean): Tensor {
-    const y = this.e.ops.conv2d(x, this.weight.value, this.biasP?.value ?? null, this.opsOptions());
-    this.x = keep ? x : null;
-    return y;
+  protected convForward(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
+    return this.e.ops.conv2d(x, w, b, this.opsOptions());
   }
 
-  backward(dy: Tensor, needInput: boolean): Tensor | null {
-    if (!this.x) throw new Error(`${this.label}: backward without a training forward`);
-    const g = this.e.ops.conv2dBackward(dy, this.x, this.weight.value, this.opsOptions(),
-      { bias: !!this.biasP?.trainable, input: needInput, weight: this.weight.trainable });
-    if (g.dw) this.weight.accumulate(g.dw);
-    if (g.db) this.biasP!.accumulate(g.db);
-    this.x = null;
-    return g.dx ?? null;
+  protected convBackward(dy: Tensor, x: Tensor, w: Tensor, flags: ConvBackwardFlags): ConvGrads {
+    return this.e.ops.conv2dBackward(dy, x, w, this.opsOptions(), flags);
   }
 
   config(): LayerConfig {
@@ -266,20 +278,12 @@ export class Conv1d extends ConvBase {
     return [this.cfg.outChannels, this.out[1]];
   }
 
-  forward(x: Tensor, keep: boolean): Tensor {
-    const y = this.e.ops.conv1d(x, this.weight.value, this.biasP?.value ?? null, this.opsOptions());
-    this.x = keep ? x : null;
-    return y;
+  protected convForward(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
+    return this.e.ops.conv1d(x, w, b, this.opsOptions());
   }
 
-  backward(dy: Tensor, needInput: boolean): Tensor | null {
-    if (!this.x) throw new Error(`${this.label}: backward without a training forward`);
-    const g = this.e.ops.conv1dBackward(dy, this.x, this.weight.value, this.opsOptions(),
-      { bias: !!this.biasP?.trainable, input: needInput, weight: this.weight.trainable });
-    if (g.dw) this.weight.accumulate(g.dw);
-    if (g.db) this.biasP!.accumulate(g.db);
-    this.x = null;
-    return g.dx ?? null;
+  protected convBackward(dy: Tensor, x: Tensor, w: Tensor, flags: ConvBackwardFlags): ConvGrads {
+    return this.e.ops.conv1dBackward(dy, x, w, this.opsOptions(), flags);
   }
 
   config(): LayerConfig {

@@ -18,7 +18,36 @@ export interface BatchNormLayerOptions {
   trackRunningStats?: boolean;
 }
 
-class BatchNormBase extends Layer {
+/**
+ * A normalisation layer that keeps its input and statistics from a training forward for backward; one place
+ * for the cache's lifetime and for handing dγ/dβ to the parameters.
+ */
+abstract class NormWithStats extends Layer {
+  protected cache: { x: Tensor; mean: Tensor; invStd: Tensor; training: boolean } | null = null;
+
+  /** The cache of the last training forward (an Error without one). */
+  protected cached(): { x: Tensor; mean: Tensor; invStd: Tensor; training: boolean } {
+    if (!this.cache) throw new Error(`${this.label}: backward without a training forward`);
+    return this.cache;
+  }
+
+  /** Adds dγ, dβ into the parameters (frees them when the layer has none), drops the cache, returns dx. */
+  protected finishBackward(g: { dx: Tensor; dgamma?: Tensor; dbeta?: Tensor }, gamma: Param | null, beta: Param | null): Tensor {
+    if (gamma && g.dgamma) gamma.accumulate(g.dgamma); else g.dgamma?.dispose();
+    if (beta && g.dbeta) beta.accumulate(g.dbeta); else g.dbeta?.dispose();
+    this.clearCache();
+    return g.dx;
+  }
+
+  override clearCache(): void {
+    if (!this.cache) return;
+    this.cache.mean.dispose();
+    this.cache.invStd.dispose();
+    this.cache = null;
+  }
+}
+
+class BatchNormBase extends NormWithStats {
   readonly type: string;
   private readonly cfg: { numFeatures?: number; eps: number; momentum: number; affine: boolean; trackRunningStats: boolean };
   gammaP: Param | null = null;
@@ -27,7 +56,6 @@ class BatchNormBase extends Layer {
   runningVar: StateBuffer | null = null;
   /** PyTorch's num_batches_tracked (saved as int64). */
   numBatchesTracked = 0;
-  private cache: { x: Tensor; mean: Tensor; invStd: Tensor; training: boolean } | null = null;
 
   constructor(type: string, private readonly ranks: readonly number[], o: BatchNormLayerOptions | undefined) {
     super();
@@ -80,19 +108,9 @@ class BatchNormBase extends Layer {
   }
 
   backward(dy: Tensor): Tensor {
-    const c = this.cache;
-    if (!c) throw new Error(`${this.label}: backward without a training forward`);
+    const c = this.cached();
     const g = this.e.ops.batchNorm2dBackward(dy, c.x, this.gammaP?.value ?? null, c.mean, c.invStd, { training: c.training });
-    if (this.gammaP) { this.gammaP.accumulate(g.dgamma); this.betaP!.accumulate(g.dbeta); } else { g.dgamma.dispose(); g.dbeta.dispose(); }
-    this.clearCache();
-    return g.dx;
-  }
-
-  override clearCache(): void {
-    if (!this.cache) return;
-    this.cache.mean.dispose();
-    this.cache.invStd.dispose();
-    this.cache = null;
+    return this.finishBackward(g, this.gammaP, this.betaP);
   }
 
   override macs(): number {
@@ -132,14 +150,13 @@ export interface LayerNormLayerOptions {
   elementwiseAffine?: boolean;
 }
 
-export class LayerNorm extends Layer {
+export class LayerNorm extends NormWithStats {
   readonly type = 'layerNorm';
   private normalizedShape: number[] | null;
   private readonly eps: number;
   private readonly affine: boolean;
   private gamma: Param | null = null;
   private beta: Param | null = null;
-  private cache: { x: Tensor; mean: Tensor; invStd: Tensor } | null = null;
 
   constructor(o?: LayerNormLayerOptions) {
     super();
@@ -180,26 +197,15 @@ export class LayerNorm extends Layer {
   forward(x: Tensor, keep: boolean): Tensor {
     const r = this.e.ops.layerNorm(x, this.normalizedShape!, this.gamma?.value ?? null, this.beta?.value ?? null, { eps: this.eps });
     this.clearCache();
-    if (keep) this.cache = { x, mean: r.mean, invStd: r.invStd };
+    if (keep) this.cache = { x, mean: r.mean, invStd: r.invStd, training: true };
     else { r.mean.dispose(); r.invStd.dispose(); }
     return r.y;
   }
 
   backward(dy: Tensor): Tensor {
-    const c = this.cache;
-    if (!c) throw new Error(`${this.label}: backward without a training forward`);
+    const c = this.cached();
     const g = this.e.ops.layerNormBackward(dy, c.x, this.normalizedShape!, this.gamma?.value ?? null, c);
-    if (g.dgamma) this.gamma!.accumulate(g.dgamma);
-    if (g.dbeta) this.beta!.accumulate(g.dbeta);
-    this.clearCache();
-    return g.dx;
-  }
-
-  override clearCache(): void {
-    if (!this.cache) return;
-    this.cache.mean.dispose();
-    this.cache.invStd.dispose();
-    this.cache = null;
+    return this.finishBackward(g, this.gamma, this.beta);
   }
 
   config(): LayerConfig {
@@ -224,12 +230,11 @@ export interface InstanceNormLayerOptions {
   affine?: boolean;
 }
 
-class RowNormChannels extends Layer {
+class RowNormChannels extends NormWithStats {
   readonly type: string;
   protected channels: number | undefined;
   protected gamma: Param | null = null;
   protected beta: Param | null = null;
-  private cache: { x: Tensor; mean: Tensor; invStd: Tensor } | null = null;
 
   constructor(type: string, protected readonly groups: number | null, channels: number | undefined,
               protected readonly eps: number, protected readonly affine: boolean) {
@@ -266,27 +271,16 @@ class RowNormChannels extends Layer {
     const o = this.e.ops, g = this.gamma?.value ?? null, b = this.beta?.value ?? null;
     const r = this.groups === null ? o.instanceNorm(x, g, b, { eps: this.eps }) : o.groupNorm(x, this.groups, g, b, { eps: this.eps });
     this.clearCache();
-    if (keep) this.cache = { x, mean: r.mean, invStd: r.invStd };
+    if (keep) this.cache = { x, mean: r.mean, invStd: r.invStd, training: true };
     else { r.mean.dispose(); r.invStd.dispose(); }
     return r.y;
   }
 
   backward(dy: Tensor): Tensor {
-    const c = this.cache;
-    if (!c) throw new Error(`${this.label}: backward without a training forward`);
+    const c = this.cached();
     const o = this.e.ops, g = this.gamma?.value ?? null;
     const r = this.groups === null ? o.instanceNormBackward(dy, c.x, g, c) : o.groupNormBackward(dy, c.x, this.groups, g, c);
-    if (r.dgamma) this.gamma!.accumulate(r.dgamma);
-    if (r.dbeta) this.beta!.accumulate(r.dbeta);
-    this.clearCache();
-    return r.dx;
-  }
-
-  override clearCache(): void {
-    if (!this.cache) return;
-    this.cache.mean.dispose();
-    this.cache.invStd.dispose();
-    this.cache = null;
+    return this.finishBackward(r, this.gamma, this.beta);
   }
 
   config(): LayerConfig {

@@ -7,11 +7,22 @@ import { validLo, validHi } from './window';
  * Max pooling: y[p, oh, ow] = max over the window (padding counts as −inf), idx = h·W + w of the first
  * maximum in row-major window order; NaN propagates, the last NaN's index wins (PyTorch's
  * `val > max || isnan(val)`); a window of −inf points at its first in-range element.
+ * idx = 0: values only (inference), no indices written.
  */
 export function maxpool2d_forward(x: usize, y: usize, idx: usize, P: i32, H: i32, W: i32,
                                   KH: i32, KW: i32, SH: i32, SW: i32, PH: i32, PW: i32, DH: i32, DW: i32,
                                   OH: i32, OW: i32): void {
   // Output columns [owLo, owHi) have windows entirely inside the row: the SIMD path takes them four at a time.
+  if (ASC_FEATURE_SIMD && idx == 0 && KH == 2 && KW == 2 && SH == 2 && SW == 2 && DH == 1 && DW == 1 && PH == 0 && PW == 0 &&
+      OH * 2 == H && OW * 2 == W && W % 8 == 0) {
+    maxpool2x2Values(x, y, P * OH, W);
+    return;
+  }
+  if (ASC_FEATURE_SIMD && KH == 2 && KW == 2 && SH == 2 && SW == 2 && DH == 1 && DW == 1 && PH == 0 && PW == 0 &&
+      OH * 2 == H && OW * 2 == W && W % 8 == 0) {
+    maxpool2x2Indices(x, y, idx, P, OH, W);
+    return;
+  }
   const owLo = validLo(-PW, SW, OW), owHi = validHi(-PW, SW, W - (KW - 1) * DW, OW, owLo);   // whole window inside
   for (let p = 0; p < P; p++) {
     const xp = x + (<usize>(p * H * W) << 2);
@@ -21,9 +32,9 @@ export function maxpool2d_forward(x: usize, y: usize, idx: usize, P: i32, H: i32
       const h0 = oh * SH - PH;
       let ow = 0;
       if (ASC_FEATURE_SIMD) {
-        for (; ow < owLo; ow++) maxWindow(xp, yp, ip, H, W, KH, KW, DH, DW, h0, ow * SW - PW, oh * OW + ow);
+        for (; ow < owLo; ow++) maxWindow(xp, yp, ip, idx != 0, H, W, KH, KW, DH, DW, h0, ow * SW - PW, oh * OW + ow);
         const laneStep = i32x4.mul(i32x4(0, 1, 2, 3), i32x4.splat(SW));
-        if (KH == 2 && KW == 2 && SH == 2 && SW == 2 && DH == 1 && DW == 1 && h0 >= 0 && h0 + 1 < H) {
+        if (idx != 0 && KH == 2 && KW == 2 && SH == 2 && SW == 2 && DH == 1 && DW == 1 && h0 >= 0 && h0 + 1 < H) {
           // 2×2 / 2: one pair of loads per input row gives four windows; taps in row-major window order.
           const row0 = xp + (<usize>(h0 * W) << 2), row1 = row0 + (<usize>W << 2);
           for (; ow < owHi && owHi - owLo >= 4; ow += 4) {
@@ -71,17 +82,81 @@ export function maxpool2d_forward(x: usize, y: usize, idx: usize, P: i32, H: i32
             }
           }
           v128.store(at(yp, oh * OW + ow), best);
-          v128.store(at(ip, oh * OW + ow), bestIdx);
+          if (idx != 0) v128.store(at(ip, oh * OW + ow), bestIdx);
         }
       }
-      for (; ow < OW; ow++) maxWindow(xp, yp, ip, H, W, KH, KW, DH, DW, h0, ow * SW - PW, oh * OW + ow);
+      for (; ow < OW; ow++) maxWindow(xp, yp, ip, idx != 0, H, W, KH, KW, DH, DW, h0, ow * SW - PW, oh * OW + ow);
+    }
+  }
+}
+
+/**
+ * 2×2 / 2 max pooling, values only (inference), when every window is inside: output row r of all planes reads
+ * input rows 2r and 2r + 1, so the planes are one run of `rows` row pairs of width W (a multiple of 8).
+ * pmax(a, b) = a < b ? b : a is one instruction and keeps the first of equal values, so comparing in row-major
+ * window order gives PyTorch's first maximum (also for −0 vs +0); but it drops a NaN in b. A running sum of every
+ * tap is NaN whenever a tap is (it may also turn NaN from inf − inf or overflow: harmless), and then the row is
+ * redone with the NaN-propagating scalar window.
+ */
+function maxpool2x2Values(x: usize, y: usize, rows: i32, W: i32): void {
+  const OW = W >> 1;
+  for (let r = 0; r < rows; r++) {
+    const row0 = x + (<usize>(2 * r * W) << 2), row1 = row0 + (<usize>W << 2);
+    const yr = y + (<usize>(r * OW) << 2);
+    let nanProbe = f32x4.splat(0);
+    for (let ow = 0; ow < OW; ow += 4) {
+      const p0 = row0 + (<usize>ow << 3), p1 = row1 + (<usize>ow << 3);
+      const a0 = v128.load(p0), a1 = v128.load(p0, 16), b0 = v128.load(p1), b1 = v128.load(p1, 16);
+      const top = f32x4.pmax(v128.shuffle<f32>(a0, a1, 0, 2, 4, 6), v128.shuffle<f32>(a0, a1, 1, 3, 5, 7));
+      const bottom = f32x4.pmax(v128.shuffle<f32>(b0, b1, 0, 2, 4, 6), v128.shuffle<f32>(b0, b1, 1, 3, 5, 7));
+      nanProbe = f32x4.add(nanProbe, f32x4.add(f32x4.add(a0, a1), f32x4.add(b0, b1)));
+      v128.store(yr + (<usize>ow << 2), f32x4.pmax(top, bottom));
+    }
+    if (v128.any_true(f32x4.ne(nanProbe, nanProbe))) {
+      for (let ow = 0; ow < OW; ow++) maxWindow(row0, yr, 0, false, 2, W, 2, 2, 1, 1, 0, 2 * ow, ow);
+    }
+  }
+}
+
+/**
+ * 2×2 / 2 max pooling with indices, every window inside and W a multiple of 8: the 2×2 path of
+ * maxpool2d_forward without its per-row edge handling (taps in row-major window order; v > best || isNaN(v)).
+ */
+function maxpool2x2Indices(x: usize, y: usize, idx: usize, P: i32, OH: i32, W: i32): void {
+  const OW = W >> 1;
+  const lane2 = i32x4(0, 2, 4, 6), one = i32x4.splat(1);
+  for (let p = 0; p < P; p++) {
+    for (let oh = 0; oh < OH; oh++) {
+      const r = p * OH + oh;
+      const row0 = x + (<usize>(2 * r * W) << 2), row1 = row0 + (<usize>W << 2);
+      const yr = y + (<usize>(r * OW) << 2), ir = idx + (<usize>(r * OW) << 2);
+      for (let ow = 0; ow < OW; ow += 4) {
+        const p0 = row0 + (<usize>ow << 3), p1 = row1 + (<usize>ow << 3);
+        const a0 = v128.load(p0), a1 = v128.load(p0, 16), b0 = v128.load(p1), b1 = v128.load(p1, 16);
+        const topIdx = i32x4.add(i32x4.splat(2 * oh * W + 2 * ow), lane2), belowIdx = i32x4.add(topIdx, i32x4.splat(W));
+        let best = v128.shuffle<f32>(a0, a1, 0, 2, 4, 6), bestIdx = topIdx;
+        let v = v128.shuffle<f32>(a0, a1, 1, 3, 5, 7);
+        let take = v128.or(f32x4.gt(v, best), f32x4.ne(v, v));
+        best = v128.bitselect(v, best, take);
+        bestIdx = v128.bitselect(i32x4.add(topIdx, one), bestIdx, take);
+        v = v128.shuffle<f32>(b0, b1, 0, 2, 4, 6);
+        take = v128.or(f32x4.gt(v, best), f32x4.ne(v, v));
+        best = v128.bitselect(v, best, take);
+        bestIdx = v128.bitselect(belowIdx, bestIdx, take);
+        v = v128.shuffle<f32>(b0, b1, 1, 3, 5, 7);
+        take = v128.or(f32x4.gt(v, best), f32x4.ne(v, v));
+        best = v128.bitselect(v, best, take);
+        bestIdx = v128.bitselect(i32x4.add(belowIdx, one), bestIdx, take);
+        v128.store(yr + (<usize>ow << 2), best);
+        v128.store(ir + (<usize>ow << 2), bestIdx);
+      }
     }
   }
 }
 
 /** One max-pool window at (h0, w0) written to output position o (the scalar path and the edges). */
 // @ts-ignore: decorator
-@inline function maxWindow(xp: usize, yp: usize, ip: usize, H: i32, W: i32, KH: i32, KW: i32, DH: i32, DW: i32,
+@inline function maxWindow(xp: usize, yp: usize, ip: usize, withIdx: bool, H: i32, W: i32, KH: i32, KW: i32, DH: i32, DW: i32,
                            h0: i32, w0: i32, o: i32): void {
   let best: f32 = -Infinity;
   let bestIdx: i32 = -1;
@@ -100,7 +175,7 @@ export function maxpool2d_forward(x: usize, y: usize, idx: usize, P: i32, H: i32
     }
   }
   store<f32>(at(yp, o), best);
-  store<i32>(at(ip, o), bestIdx);
+  if (withIdx) store<i32>(at(ip, o), bestIdx);
 }
 
 /** dx[p, idx] += dy[p, o] for every output o (dx is zeroed first). Returns how many indices were outside [0, HW) (skipped). */

@@ -38,6 +38,7 @@ export const WORKLOADS = [
   { id: 'S2.dW', kind: 'convDw', shape: S.S2, label: 'S2 backward dW' },
   { id: 'S3.dW', kind: 'convDw', shape: S.S3, label: 'S3 backward dW' },
   { id: 'pool.fwd', kind: 'poolFwd', shape: POOL, label: 'max-pool 2×2 N32 C64 32² fwd', unit: 'ms' },
+  { id: 'pool.fwdIdx', kind: 'poolFwdIdx', shape: POOL, label: 'max-pool 2×2 N32 C64 32² fwd + argmax indices (training)', unit: 'ms' },
   { id: 'pool.bwd', kind: 'poolBwd', shape: POOL, label: 'max-pool 2×2 N32 C64 32² bwd', unit: 'ms' },
   { id: 'bn.fwd', kind: 'bnFwd', shape: BN, label: 'batch norm train N32 C64 32² fwd', unit: 'ms' },
   { id: 'bn.fwdbwd', kind: 'bnFwdBwd', shape: BN, label: 'batch norm train N32 C64 32² fwd+bwd', unit: 'ms' },
@@ -82,7 +83,7 @@ export function makeData(wl) {
         dy: fill(r, s.N * s.K * s.Ho * s.Wo),
       };
     }
-    case 'poolFwd': case 'poolBwd':
+    case 'poolFwd': case 'poolFwdIdx': case 'poolBwd':
       return { x: fill(r, s.N * s.C * s.H * s.W), dy: fill(r, s.N * s.C * (s.H / s.k) * (s.W / s.k)) };
     case 'bnFwd': case 'bnFwdBwd': {
       const x = fill(r, s.N * s.C * s.H * s.W);

@@ -73,8 +73,8 @@ test('conv2dBackward and conv1d: dy shape and conv1d ranks', () => withTensors(
   }));
 
 test('pooling: kernel, stride, padding vs kernel, output size, indices, xShape', () => withTensors(
-  (t) => ({ x: t([1, 2, 4, 4]), dy: t([1, 2, 2, 2]), idx: t([1, 2, 2, 2], 'int32'), bad: t([1, 2, 2, 2], 'int32') }),
-  (nn, { x, dy, idx, bad }) => {
+  (t) => ({ x: t([1, 2, 4, 4]), dy: t([1, 2, 2, 2]), idx: t([1, 2, 2, 2], 'int32'), bad: t([1, 2, 2, 2], 'int32'), v: t([2]) }),
+  (nn, { x, dy, idx, bad, v }) => {
     const o = nn.ops;
     bad.write([0, 1, 2, 99, 0, 0, 0, 0]);
     expectErrors([
@@ -83,6 +83,8 @@ test('pooling: kernel, stride, padding vs kernel, output size, indices, xShape',
       [() => o.maxPool2d(x, { kernel: 2, stride: -1 }), /maxPool2d: stride must be a positive integer/],
       [() => o.maxPool2d(x, { kernel: 2, padding: 2 }), /maxPool2d: padding must be at most half the kernel \(≤ \[1, 1\] for kernel \[2, 2\]\), got \[2, 2\]/],
       [() => o.maxPool2d(x, { kernel: 5 }), /maxPool2d: output size must be positive: input 4×4, kernel 5×5/],
+      [() => o.maxPool2dValues(x, { kernel: 2, padding: 2 }), /maxPool2dValues: padding must be at most half the kernel/],
+      [() => o.maxPool2dValues(v, { kernel: 2 }), /maxPool2dValues: x must have rank 4/],
       [() => o.maxPool2d(x, { kernel: 2, dilation: 0 }), /maxPool2d: dilation must be a positive integer/],
       [() => o.maxPool2d(x, { kernel: 2, ceilMode: 1 }), /maxPool2d: ceilMode must be a boolean, got 1/],
       [() => o.maxPool2d(idx, { kernel: 2 }), /maxPool2d: x must have dtype float32, got int32/],

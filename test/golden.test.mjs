@@ -31,6 +31,9 @@ const RUNNERS = {
     const x = T('x'), dy = T('dy');
     const { y, indices } = own(ops.maxPool2d(x, c.opts));
     const dx = own(ops.maxPool2dBackward(dy, indices, x.shape));
+    // The values-only forward (inference) must give the same y.
+    const yValues = own(ops.maxPool2dValues(x, c.opts));
+    assertClose(yValues.read(), y.read(), `maxPool2dValues ${c.name}`);
     return { y, indices, dx };
   },
 

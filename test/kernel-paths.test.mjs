@@ -19,6 +19,7 @@ function data(rand, n, special) {
 
 const poolCases = [
   { shape: [2, 3, 9, 37], opts: { kernel: 2 } },
+  { shape: [2, 3, 6, 24], opts: { kernel: 2 } },   // whole planes: the flat 2×2 loops
   { shape: [1, 2, 8, 40], opts: { kernel: 2, padding: 1 } },
   { shape: [1, 2, 11, 35], opts: { kernel: 2, ceilMode: true } },
   { shape: [1, 2, 10, 41], opts: { kernel: 3, stride: 2, padding: 1 } },
@@ -36,12 +37,14 @@ test('maxPool2d: SIMD paths (2×2/2 and interior) with ties, NaN and −inf', as
         const want = R.maxPool2d(R.T(xd, shape), opts);
         const x = nn.tensor(xd, shape);
         const got = nn.ops.maxPool2d(x, opts);
+        const values = nn.ops.maxPool2dValues(x, opts);
         try {
           const name = `maxPool2d ${JSON.stringify(opts)} x [${shape}]${special ? ' special' : ''}`;
           assertClose(got.y.read(), want.y.data, `${name}: y`);
           assert.equal([...got.indices.read()], [...want.indices.data], `${name}: indices`);
+          assertClose(values.read(), want.y.data, `${name}: maxPool2dValues`);
         } finally {
-          disposeAll([x, got]);
+          disposeAll([x, got, values]);
         }
       }
     }

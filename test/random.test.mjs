@@ -240,6 +240,7 @@ opTest('maxPool2d', 300, 201, (rand) => {
       check(r.y, want.y, 'y');
       sameShape(r.indices.shape, want.indices.shape, 'indices');
       checkInt(r.indices, want.indices.data, 'indices');
+      check(keep(nn.ops.maxPool2dValues(tin(nn, keep, x), opts)), want.y, 'maxPool2dValues y');
     },
   };
 });

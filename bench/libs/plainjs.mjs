@@ -39,11 +39,11 @@ function prepare(wl, d) {
       const run = () => K.conv2dBackwardFilter(d.dy, d.x, s, dw, null, scratch);
       return sync(run, run);
     }
-    case 'poolFwd': case 'poolBwd': {
+    case 'poolFwd': case 'poolFwdIdx': case 'poolBwd': {
       const { N, C, H, W, k } = s;
       const y = new Float32Array(d.dy.length), idx = new Int32Array(d.dy.length), dx = new Float32Array(d.x.length);
       const fwd = () => { K.maxPool2d(d.x, N, C, H, W, k, y, idx); return y; };
-      if (wl.kind === 'poolFwd') return sync(fwd, fwd);
+      if (wl.kind !== 'poolBwd') return sync(fwd, fwd);   // the plain-JS kernel always writes the indices too
       fwd();
       const bwd = () => K.maxPool2dBackward(d.dy, idx, N, C, H, W, k, dx);
       return sync(bwd, bwd);

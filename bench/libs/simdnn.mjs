@@ -64,9 +64,11 @@ function prepare(wl, d) {
       const f = () => ops.conv2dBackward(dy, x, w, convOpts, { bias: false, input: dx, weight: !dx })[dx ? 'dx' : 'dw'];
       return sync(once(f), read(f), disposeAll);
     }
-    case 'poolFwd': {
+    case 'poolFwd': case 'poolFwdIdx': {
+      // poolFwd: the values only (inference, as tfjs's MaxPool); poolFwdIdx: values and argmax indices (training).
       const x = own(T(d.x, [s.N, s.C, s.H, s.W]));
-      const f = () => ops.maxPool2d(x, { kernel: s.k }).y;
+      const f = wl.kind === 'poolFwd' ? () => ops.maxPool2dValues(x, { kernel: s.k })
+        : () => { const r = ops.maxPool2d(x, { kernel: s.k }); r.indices.dispose(); return r.y; };
       return sync(once(f), read(f), disposeAll);
     }
     case 'poolBwd': {

@@ -57,9 +57,12 @@ export class MaxPool2d extends Layer {
   }
 
   forward(x: Tensor, keep: boolean): Tensor {
-    const { y, indices } = this.e.ops.maxPool2d(x, this.cfg);
     this.indices?.dispose();
-    if (keep) { this.indices = indices; this.xShape = [...x.shape]; } else { indices.dispose(); this.indices = null; }
+    this.indices = null;
+    if (!keep) return this.e.ops.maxPool2dValues(x, this.cfg);   // inference: no indices to write
+    const { y, indices } = this.e.ops.maxPool2d(x, this.cfg);
+    this.indices = indices;
+    this.xShape = [...x.shape];
     return y;
   }
 

@@ -60,16 +60,28 @@ function checkXShape(op: string, xShape: unknown): readonly number[] {
 }
 
 export function maxPool2d(e: Engine, x: Tensor, opts: MaxPool2dOptions): { y: Tensor; indices: Tensor } {
-  const op = 'maxPool2d';
+  return maxPoolForward(e, 'maxPool2d', x, opts, true) as { y: Tensor; indices: Tensor };
+}
+
+/** Max pooling without indices, for inference (PyTorch's F.max_pool2d with return_indices=False): less to write. */
+export function maxPool2dValues(e: Engine, x: Tensor, opts: MaxPool2dOptions): Tensor {
+  return maxPoolForward(e, 'maxPool2dValues', x, opts, false).y;
+}
+
+function maxPoolForward(e: Engine, op: string, x: Tensor, opts: MaxPool2dOptions, withIndices: boolean): { y: Tensor; indices: Tensor | null } {
   checkTensor(e, op, 'x', x, { rank: 4 });
   const g = geometry(op, x.shape, options(op, opts), true);
   const y = e.empty([g.N, g.C, g.OH, g.OW], 'float32', op);
-  const indices = e.empty([g.N, g.C, g.OH, g.OW], 'int32', op);
+  let indices: Tensor | null = null;
+  try {
+    indices = withIndices ? e.empty([g.N, g.C, g.OH, g.OW], 'int32', op) : null;
+  } catch (err) { y.dispose(); throw err; }
   const inPlane = g.H * g.W * 4, outPlane = g.OH * g.OW * 4;
   runSplit(e, g.N * g.C, MEMORY_BOUND_WEIGHT * x.size, op, 0, (p0, n) => ({
     fn: 'maxpool2d_forward',
-    args: [x.offset + p0 * inPlane, y.offset + p0 * outPlane, indices.offset + p0 * outPlane, n, g.H, g.W, g.KH, g.KW,
-           g.SH, g.SW, g.PH, g.PW, g.DH, g.DW, g.OH, g.OW],
+    // Index address 0 tells the kernel to write values only.
+    args: [x.offset + p0 * inPlane, y.offset + p0 * outPlane, indices ? indices.offset + p0 * outPlane : 0, n, g.H, g.W,
+           g.KH, g.KW, g.SH, g.SW, g.PH, g.PW, g.DH, g.DW, g.OH, g.OW],
   }));
   return { y, indices };
 }

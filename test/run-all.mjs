@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const uvu = join(root, 'node_modules', 'uvu', 'bin.js');
@@ -45,5 +46,27 @@ for (const { backend, flags, threads } of builds) {
   if (r.status !== 0 && total === ok) failed++;   // a crash after the counts still fails the run
   console.log(`build ${name}: ${ok}/${total} passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
+// Suites that are not uvu files under one build (the browser tests, the TensorFlow.js backend's jasmine run):
+// each `test/suites/<name>.run.mjs` is run in its own process and must end its output with a line
+// "N passed, M failed" (and exit non-zero on failure). Skipped when a file pattern was given.
+const suitesDir = join(root, 'test', 'suites');
+const extra = pattern || !existsSync(suitesDir) ? [] : readdirSync(suitesDir).filter((f) => f.endsWith('.run.mjs')).sort();
+for (const file of extra) {
+  console.log(`\n=== suite: ${file} ===`);
+  const started = Date.now();
+  const r = spawnSync(process.execPath, [join(suitesDir, file)], { cwd: root, encoding: 'utf8', env: process.env, maxBuffer: 1 << 28 });
+  process.stdout.write(r.stdout);
+  process.stderr.write(r.stderr);
+  const m = r.stdout.replace(/\x1b\[[0-9;]*m/g, '').match(/(\d+) passed, (\d+) failed\s*$/);
+  if (!m) {
+    console.log(`suite ${file}: no closing "N passed, M failed" line (exit ${r.status})`);
+    failed++;
+    continue;
+  }
+  passed += Number(m[1]);
+  failed += Number(m[2]) + (r.status !== 0 && Number(m[2]) === 0 ? 1 : 0);
+  console.log(`suite ${file}: ${m[1]} passed, ${m[2]} failed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
 console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(failed > 0 ? 1 : 0);

@@ -46,6 +46,13 @@ export interface InitOptions {
 }
 
 const WASM32_MAX = 65536 * 65536;
+
+const warned = new Set<string>();
+function warnOnce(message: string): void {
+  if (warned.has(message)) return;
+  warned.add(message);
+  console.warn(message);
+}
 const SHARED_MAX = 32768 * 65536;
 
 /**
@@ -88,15 +95,14 @@ export async function init(options: InitOptions = {}): Promise<Engine> {
   }
   const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
   let workers = threads - 1;
-  if (workers > 0 && !(features.sharedMemory && isNode)) {
-    console.warn(features.sharedMemory
-      ? 'simdnn: threads run in Node only so far; running on 1 thread'
-      : 'simdnn: SharedArrayBuffer is unavailable, running on 1 thread (a page needs the headers ' +
-        'Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp for threads)');
+  if (workers > 0 && !features.sharedMemory) {
+    warnOnce('simdnn: SharedArrayBuffer is unavailable, running on 1 thread (a page needs the headers ' +
+      'Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp for threads)');
     workers = 0;
   }
   const shared = workers > 0;
-  const module = shared ? await compileOptimized(() => compileBuild(backend, true, options.wasmUrl))
+  const module = shared && isNode ? await compileOptimized(() => compileBuild(backend, true, options.wasmUrl))
+               : shared ? await compileBuild(backend, true, options.wasmUrl)
                         : await compileBuild(backend, false, options.wasmUrl);
   // The shared builds declare at most 32768 pages (2 GiB) of shared memory.
   const maximum = Math.floor(Math.min(maxMemoryBytes, shared ? SHARED_MAX : WASM32_MAX) / 65536);

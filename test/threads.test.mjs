@@ -80,6 +80,26 @@ test('a worker error comes back as an Error of the call, and the engine stays us
   nn.dispose();
 });
 
+test('a worker that dies fails the call it was in; its share then runs on the caller until a replacement is ready', async () => {
+  const nn = await init({ backend, threads: 3, minParallelFlops: 0 });
+  const one = await init({ backend });
+  const want = convRun(one, [6, 3, 9, 9], [5, 3, 3, 3], { padding: 1 }, 5);
+  nn.pool.kill(1);
+  assert.throws(() => convRun(nn, [6, 3, 9, 9], [5, 3, 3, 3], { padding: 1 }, 5), /worker thread 1 was lost during conv2d/);
+  // The failed call's tensors were allocated before the throw; the engine itself must still work.
+  const during = convRun(nn, [6, 3, 9, 9], [5, 3, 3, 3], { padding: 1 }, 5);
+  assert.equal([...during.y], [...want.y], 'while the worker is being replaced');
+  await nn.pool.ready();
+  assert.is(nn.pool.alive, 2);
+  await checkNoLeak(nn, () => {
+    const after = convRun(nn, [6, 3, 9, 9], [5, 3, 3, 3], { padding: 1 }, 5);
+    assert.equal([...after.y], [...want.y], 'after the replacement started');
+    assertClose(after.dw, want.dw, 'dw after the replacement started');
+  });
+  nn.dispose();
+  one.dispose();
+});
+
 test('memory grown after the workers started is visible to them', async () => {
   const nn = await init({ backend, threads: 2, minParallelFlops: 0 });
   const heap = nn.memory().heapBytes;

@@ -4,6 +4,7 @@
 import type { Engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
 import { checkTensor, shapeStr, sameShape } from './check.js';
+import { runSplit, MEMORY_BOUND_WEIGHT } from './parallel.js';
 
 /** a + b, same shape (no broadcasting), a new tensor. */
 export function add(e: Engine, a: Tensor, b: Tensor): Tensor {
@@ -13,6 +14,8 @@ export function add(e: Engine, a: Tensor, b: Tensor): Tensor {
     throw new Error(`add: b must have the shape of a ${shapeStr(a.shape)}, got ${shapeStr(b.shape)} (no broadcasting)`);
   }
   const y = e.empty(a.shape, 'float32', 'add');
-  e.kernels.add_forward(a.offset, b.offset, y.offset, a.size);
+  runSplit(e, a.size, MEMORY_BOUND_WEIGHT * a.size, 'add', 0, (i0, n) => ({
+    fn: 'add_forward', args: [a.offset + 4 * i0, b.offset + 4 * i0, y.offset + 4 * i0, n],
+  }));
   return y;
 }

@@ -2,6 +2,7 @@
 import type { Engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
 import { checkSameShape, checkTensor, fail, finite, options } from './check.js';
+import { runSplit, MEMORY_BOUND_WEIGHT } from './parallel.js';
 
 export interface SgdOptions { lr: number; momentum?: number; dampening?: number; nesterov?: boolean; weightDecay?: number }
 export interface AdamOptions { lr?: number; beta1?: number; beta2?: number; eps?: number; weightDecay?: number; decoupled?: boolean }
@@ -50,8 +51,13 @@ export function sgdStep(e: Engine, param: Tensor, grad: Tensor, state: SgdState 
     fail(op, 'state', 'a state made with momentum (it has no momentum buffer)', `momentum ${momentum}`);
   }
   const buf = s.momentumBuffer;
-  e.kernels.sgd_step(param.offset, grad.offset, buf ? buf.offset : 0, param.size, lr, momentum, dampening,
-                     nesterov ? 1 : 0, wd, s.step === 0 ? 1 : 0);
+  const first = s.step === 0 ? 1 : 0;
+  // Elementwise: large tensors are split into ranges over the threads (results identical to one thread).
+  runSplit(e, param.size, MEMORY_BOUND_WEIGHT * param.size, op, 0, (i0, n) => ({
+    fn: 'sgd_step',
+    args: [param.offset + 4 * i0, grad.offset + 4 * i0, buf ? buf.offset + 4 * i0 : 0, n, lr, momentum, dampening,
+           nesterov ? 1 : 0, wd, first],
+  }));
   s.step++;
   param.version++;
   return s;
@@ -78,8 +84,12 @@ export function adamStep(e: Engine, param: Tensor, grad: Tensor, state: AdamStat
     checkStateTensor(e, op, 'state.v', s.v, param);
   }
   const t = s.step + 1;
-  e.kernels.adam_step(param.offset, grad.offset, s.m.offset, s.v.offset, param.size, lr, beta1, beta2, eps, wd,
-                      decoupled ? 1 : 0, 1 - beta1 ** t, 1 - beta2 ** t);
+  const { m, v } = s;
+  runSplit(e, param.size, MEMORY_BOUND_WEIGHT * param.size, op, 0, (i0, n) => ({
+    fn: 'adam_step',
+    args: [param.offset + 4 * i0, grad.offset + 4 * i0, m.offset + 4 * i0, v.offset + 4 * i0, n, lr, beta1, beta2, eps, wd,
+           decoupled ? 1 : 0, 1 - beta1 ** t, 1 - beta2 ** t],
+  }));
   s.step = t;
   param.version++;
   return s;

@@ -1,8 +1,18 @@
 // A pool of worker threads that call kernels of the shared-memory wasm build on the engine's one shared
-// WebAssembly.Memory (Node worker_threads). The op API stays synchronous: the calling thread posts one job
-// per worker, runs its own share, then blocks on an Atomics counter in a small SharedArrayBuffer until every
-// worker has finished. Workers report kernel errors through that buffer (the caller is blocked and cannot
-// receive messages). Workers are unref'd: a process that used threads exits by itself.
+// WebAssembly.Memory — Node worker_threads or browser Web Workers (spawn.ts). The op API stays synchronous:
+// the calling thread writes one job per worker into that worker's slot of a small SharedArrayBuffer, wakes it
+// with Atomics.notify, runs its own share, then waits for the workers' "done" counters. No message passing
+// per op: a worker loops on Atomics.wait over its slot (worker.ts), so a dispatch costs a futex wake, not an
+// event-loop round trip.
+//
+// Where the calling thread may not block (a page's main thread: Atomics.wait throws there) it spins on
+// Atomics.load instead. A worker that dies marks its slot (or stops answering): the call fails with that
+// error, the pool runs that worker's share on the calling thread from then on and starts a replacement in the
+// background. Jobs, not threads, define the split, so results do not depend on how many workers are alive.
+
+import { SLOT_BYTES, SLOT_INTS, REQ, DONE, FN, NARGS, FAILED, MSG_LEN, DEAD, ARGS_BYTE, MAX_ARGS, MSG_BYTE, MAX_MSG,
+         STOP } from './protocol.js';
+import { spawnWorker, type WorkerHandle } from './spawn.js';
 
 /** One kernel call: an export of the wasm module and its numeric arguments. */
 export interface Job {
@@ -10,87 +20,185 @@ export interface Job {
   args: number[];
 }
 
-// Layout of the sync buffer (shared with worker.ts): Int32 slots, then the error text.
-const PENDING = 0;      // Int32 slot: jobs not finished yet
-const FAILED = 1;       // Int32 slot: 1 when a worker caught an error
-const LENGTH = 2;       // Int32 slot: length of the error text
-const MESSAGE = 16;     // byte offset of the UTF-16 error text (at most 512 characters)
-const SYNC_BYTES = MESSAGE + 2 * 512;
+/** How long a job may take before the pool declares its worker lost. */
 const TIMEOUT_MS = 120_000;
+/** Atomics.load polls before blocking, on both sides: ops come back to back in a training step. */
+const SPIN = 4000;
 
-interface NodeWorker {
-  postMessage(message: unknown): void;
-  terminate(): Promise<number>;
-  unref(): void;
-  on(event: string, listener: (...args: unknown[]) => void): void;
+interface Slot {
+  ints: Int32Array;
+  args: Float64Array;
+  worker: WorkerHandle | null;   // null while a replacement starts
+  seq: number;
 }
 
 export class WorkerPool {
-  private readonly sync: Int32Array;
   private disposed = false;
+  private canBlock: boolean | null = null;
+  private readonly ids: Map<string, number>;
 
-  private constructor(private readonly workers: NodeWorker[], private readonly syncBuffer: SharedArrayBuffer) {
-    this.sync = new Int32Array(syncBuffer, 0, 2);
+  private constructor(private readonly slots: Slot[], private readonly control: SharedArrayBuffer,
+                      private readonly names: string[], private readonly module: WebAssembly.Module,
+                      private readonly memory: WebAssembly.Memory) {
+    this.ids = new Map(names.map((n, i) => [n, i]));
   }
 
   /** Starts `size` workers, each instantiating `module` on `memory`; resolves when all are ready. */
   static async create(size: number, module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<WorkerPool> {
-    const { Worker } = await import('node:worker_threads');
-    const syncBuffer = new SharedArrayBuffer(SYNC_BYTES);
-    const workers: NodeWorker[] = [];
-    await Promise.all(Array.from({ length: size }, (_, i) => new Promise<void>((resolve, reject) => {
-      // V8 flags are process-wide (Node refuses them per worker) and --input-type would make Node refuse
-      // worker.js: workers start with no flags of their own.
-      const execArgv: string[] = [];
-      const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: { module, memory, syncBuffer, index: i }, execArgv }) as unknown as NodeWorker;
-      w.on('message', (m) => (m === 'ready' ? resolve() : undefined));
-      w.on('error', (e) => reject(e));
-      workers.push(w);
-    })));
-    for (const w of workers) w.unref();
-    return new WorkerPool(workers, syncBuffer);
+    const names = WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => e.name).sort();
+    const control = new SharedArrayBuffer(Math.max(1, size) * SLOT_BYTES);
+    const slots: Slot[] = Array.from({ length: size }, (_, i) => ({
+      ints: new Int32Array(control, i * SLOT_BYTES, SLOT_INTS),
+      args: new Float64Array(control, i * SLOT_BYTES + ARGS_BYTE, MAX_ARGS),
+      worker: null,
+      seq: 0,
+    }));
+    const pool = new WorkerPool(slots, control, names, module, memory);
+    try {
+      await Promise.all(slots.map((_, i) => pool.start(i)));
+    } catch (e) {
+      pool.dispose();
+      throw e;
+    }
+    return pool;
   }
 
-  /** Worker threads in the pool (the calling thread comes on top of these). */
+  private async start(i: number): Promise<void> {
+    const slot = this.slots[i];
+    Atomics.store(slot.ints, DEAD, 0);
+    Atomics.store(slot.ints, REQ, 0);
+    Atomics.store(slot.ints, DONE, 0);
+    slot.seq = 0;
+    const worker: WorkerHandle = await spawnWorker({ module: this.module, memory: this.memory, control: this.control, slot: i, names: this.names },
+      () => this.exitedWhileIdle(i, worker));
+    if (this.disposed) { worker.stop(); return; }
+    slot.worker = worker;
+  }
+
+  /** A worker's thread ended between calls (nothing was running on it): start a replacement. */
+  private exitedWhileIdle(i: number, worker: WorkerHandle): void {
+    if (this.disposed || this.slots[i].worker !== worker) return;
+    this.slots[i].worker = null;
+    this.start(i).catch((e) => console.warn(`simdnn: could not restart worker thread ${i}: ${e instanceof Error ? e.message : e}`));
+  }
+
+  /** Worker threads in the pool (the calling thread comes on top of these), counting ones being replaced. */
   get size(): number {
-    return this.workers.length;
+    return this.slots.length;
+  }
+
+  /** Workers alive now. */
+  get alive(): number {
+    return this.slots.filter((s) => s.worker).length;
   }
 
   /**
    * Runs jobs[0] with `local` on the calling thread and jobs[1..] on workers (at most one per worker),
-   * returning when all are done; a worker's error is rethrown here.
+   * returning when all are done; a worker's error is rethrown here. Jobs of workers being replaced run
+   * on the calling thread.
    */
   run(jobs: Job[], local: (job: Job) => void): void {
     if (this.disposed) throw new Error('simdnn: the worker pool was disposed');
-    if (jobs.length - 1 > this.workers.length) throw new Error(`simdnn: ${jobs.length} jobs for ${this.workers.length + 1} threads`);
-    const remote = jobs.length - 1;
-    Atomics.store(this.sync, FAILED, 0);
-    Atomics.store(this.sync, PENDING, remote);
-    for (let i = 0; i < remote; i++) this.workers[i].postMessage(jobs[i + 1]);
-    let localError: unknown = null;
-    try {
-      local(jobs[0]);
-    } catch (e) {
-      localError = e;
+    if (jobs.length - 1 > this.slots.length) throw new Error(`simdnn: ${jobs.length} jobs for ${this.slots.length + 1} threads`);
+    const posted: number[] = [];
+    const leftovers: Job[] = [];
+    for (let j = 1; j < jobs.length; j++) {
+      const slot = this.slots[j - 1];
+      if (slot.worker) { this.post(slot, jobs[j]); posted.push(j - 1); } else leftovers.push(jobs[j]);
     }
+    let firstError: unknown = null;
+    for (const job of [jobs[0], ...leftovers]) {
+      try { local(job); } catch (e) { firstError ??= e; }
+    }
+    for (const i of posted) {
+      const err = this.wait(i, jobs[i + 1].fn);
+      firstError ??= err;
+    }
+    if (firstError) throw firstError;
+  }
+
+  private post(slot: Slot, job: Job): void {
+    const n = job.args.length;
+    if (n > MAX_ARGS) throw new Error(`simdnn: ${job.fn} has ${n} arguments, more than the ${MAX_ARGS} a job slot holds`);
+    for (let k = 0; k < n; k++) slot.args[k] = job.args[k];
+    slot.ints[FN] = this.ids.get(job.fn) ?? -1;
+    slot.ints[NARGS] = n;
+    slot.ints[FAILED] = 0;
+    slot.seq++;
+    Atomics.store(slot.ints, REQ, slot.seq);
+    Atomics.notify(slot.ints, REQ);
+  }
+
+  /** Waits for worker i's current job; returns its error (or a lost-worker error), null when it succeeded. */
+  private wait(i: number, fn: string): Error | null {
+    const slot = this.slots[i];
     const started = Date.now();
-    for (let left = Atomics.load(this.sync, PENDING); left > 0; left = Atomics.load(this.sync, PENDING)) {
-      if (Atomics.wait(this.sync, PENDING, left, 1000) === 'timed-out' && Date.now() - started > TIMEOUT_MS) {
-        throw new Error(`simdnn: a worker thread did not finish ${jobs[1].fn} within ${TIMEOUT_MS / 1000} s`);
+    let spins = 0;
+    for (;;) {
+      const done = Atomics.load(slot.ints, DONE);
+      if (done === slot.seq) break;
+      if (Atomics.load(slot.ints, DEAD)) return this.lost(i, fn, 'its thread exited');
+      if (++spins < SPIN) continue;
+      if (this.block(slot.ints, done) && Date.now() - started > TIMEOUT_MS) {
+        return this.lost(i, fn, `no answer within ${TIMEOUT_MS / 1000} s`);
       }
     }
-    if (localError) throw localError;
-    if (Atomics.load(this.sync, FAILED)) {
-      const len = new Int32Array(this.syncBuffer, 0, 3)[LENGTH];
-      const text = String.fromCharCode(...new Uint16Array(this.syncBuffer, MESSAGE, Math.min(len, 512)));
-      throw new Error(`simdnn: worker thread failed: ${text}`);
+    if (!slot.ints[FAILED]) return null;
+    const len = Math.min(slot.ints[MSG_LEN], MAX_MSG);
+    const text = String.fromCharCode(...new Uint16Array(this.control, i * SLOT_BYTES + MSG_BYTE, len));
+    return new Error(`simdnn: worker thread failed: ${fn}: ${text}`);
+  }
+
+  /** Blocks up to a second while DONE still equals `seen` (spins where blocking is not allowed); true when timed out. */
+  private block(ints: Int32Array, seen: number): boolean {
+    if (this.canBlock !== false) {
+      try {
+        const r = Atomics.wait(ints, DONE, seen, 1000);
+        this.canBlock = true;
+        return r === 'timed-out';
+      } catch {
+        this.canBlock = false;   // a browser's main thread
+      }
+    }
+    const until = Date.now() + 1000;
+    while (Atomics.load(ints, DONE) === seen && Date.now() < until) { /* spin */ }
+    return Atomics.load(ints, DONE) === seen;
+  }
+
+  /** Drops worker i (its share runs on the calling thread until a replacement is ready) and returns the error. */
+  private lost(i: number, fn: string, why: string): Error {
+    const slot = this.slots[i];
+    slot.worker?.stop();
+    slot.worker = null;
+    if (!this.disposed) {
+      this.start(i).catch((e) => console.warn(`simdnn: could not restart worker thread ${i}: ${e instanceof Error ? e.message : e}`));
+    }
+    return new Error(`simdnn: worker thread ${i} was lost during ${fn} (${why}); its work runs on the calling thread until a new worker is ready`);
+  }
+
+  /** Resolves when every slot has a live worker (after a replacement was started). */
+  async ready(timeoutMs = 10_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (this.alive < this.slots.length) {
+      if (Date.now() > until) throw new Error(`simdnn: ${this.slots.length - this.alive} worker thread(s) not ready after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 5));
     }
   }
 
-  /** Terminates the workers. */
+  /** @internal Test hook: stops worker i as if it had died. */
+  kill(i: number): void {
+    this.slots[i].worker?.stop();
+  }
+
+  /** Stops the workers. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const w of this.workers) void w.terminate();
+    for (const slot of this.slots) {
+      Atomics.store(slot.ints, REQ, STOP);
+      Atomics.notify(slot.ints, REQ);
+      slot.worker?.stop();
+      slot.worker = null;
+    }
   }
 }

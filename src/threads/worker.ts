@@ -1,35 +1,65 @@
-// A worker thread of the pool (pool.ts): instantiates the shared-memory build on the engine's memory, then
-// runs kernel calls posted to it, counting each finished job down in the shared sync buffer.
-import { parentPort, workerData } from 'node:worker_threads';
+// A pool worker (Node worker_threads or a browser module Worker): instantiates the shared-memory build on
+// the engine's memory, answers 'ready', then runs jobs from its slot of the control buffer (protocol.ts)
+// until told to stop — spinning briefly, then sleeping in Atomics.wait, between jobs.
+import { ARGS_BYTE, DEAD, DONE, FAILED, FN, MAX_ARGS, MAX_MSG, MSG_BYTE, MSG_LEN, NARGS, REQ, SLOT_BYTES, SLOT_INTS, STOP,
+         type WorkerInit } from './protocol.js';
 
-interface WorkerData {
-  module: WebAssembly.Module;
-  memory: WebAssembly.Memory;
-  syncBuffer: SharedArrayBuffer;
+const SPIN = 20000;
+
+type Port = { postMessage(m: unknown): void; once?(ev: 'message', f: (m: unknown) => void): void; close?(): void };
+const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+const port: Port = isNode ? (await import('node:worker_threads')).parentPort as unknown as Port : (globalThis as unknown as Port);
+
+function onStart(init: WorkerInit): void {
+  const { module, memory, control, slot, names } = init;
+  const ints = new Int32Array(control, slot * SLOT_BYTES, SLOT_INTS);
+  const args = new Float64Array(control, slot * SLOT_BYTES + ARGS_BYTE, MAX_ARGS);
+  const chars = new Uint16Array(control, slot * SLOT_BYTES + MSG_BYTE, MAX_MSG);
+  const instance = new WebAssembly.Instance(module, {
+    env: {
+      memory,
+      abort(_m: number, _f: number, line: number, col: number) {
+        throw new Error(`wasm kernel aborted at ${line}:${col}`);
+      },
+    },
+  });
+  const exports = instance.exports as Record<string, (...a: number[]) => unknown>;
+  const kernels = names.map((n) => exports[n]);
+  if (isNode) process.on('exit', () => { Atomics.store(ints, DEAD, 1); Atomics.notify(ints, DONE); });
+  port.postMessage('ready');
+
+  let seen = 0;
+  const call: number[] = [];
+  for (;;) {
+    let req = Atomics.load(ints, REQ);
+    for (let i = 0; req === seen && i < SPIN; i++) req = Atomics.load(ints, REQ);
+    if (req === seen) {
+      Atomics.wait(ints, REQ, seen);
+      continue;
+    }
+    if (req === STOP) break;
+    seen = req;
+    try {
+      const fn = kernels[ints[FN]];
+      if (!fn) throw new Error(`no kernel #${ints[FN]} in this build`);
+      call.length = ints[NARGS];
+      for (let k = 0; k < call.length; k++) call[k] = args[k];
+      fn(...call);
+    } catch (e) {
+      const text = (e instanceof Error ? e.message : String(e)).slice(0, MAX_MSG);
+      for (let i = 0; i < text.length; i++) chars[i] = text.charCodeAt(i);
+      ints[MSG_LEN] = text.length;
+      ints[FAILED] = 1;
+    }
+    Atomics.store(ints, DONE, seen);
+    Atomics.notify(ints, DONE);
+  }
+  Atomics.store(ints, DEAD, 1);
+  if (isNode) port.close?.(); else (globalThis as unknown as { close(): void }).close();
 }
 
-const { module, memory, syncBuffer } = workerData as WorkerData;
-const sync = new Int32Array(syncBuffer, 0, 3);
-const instance = new WebAssembly.Instance(module, {
-  env: {
-    memory,
-    abort(_m: number, _f: number, line: number, col: number) {
-      throw new Error(`wasm kernel aborted at ${line}:${col}`);
-    },
-  },
-});
-const kernels = instance.exports as Record<string, (...args: number[]) => unknown>;
-
-parentPort!.on('message', (job: { fn: string; args: number[] }) => {
-  try {
-    kernels[job.fn](...job.args);
-  } catch (e) {
-    const text = `${job.fn}: ${e instanceof Error ? e.message : String(e)}`.slice(0, 512);
-    const chars = new Uint16Array(syncBuffer, 16, 512);   // pool.ts: MESSAGE
-    for (let i = 0; i < text.length; i++) chars[i] = text.charCodeAt(i);
-    sync[2] = text.length;
-    Atomics.store(sync, 1, 1);
-  }
-  if (Atomics.sub(sync, 0, 1) === 1) Atomics.notify(sync, 0);
-});
-parentPort!.postMessage('ready');
+if (isNode) port.once!('message', (m) => onStart(m as WorkerInit));
+else (globalThis as unknown as { onmessage: ((e: MessageEvent) => void) | null }).onmessage = (e) => {
+  (globalThis as unknown as { onmessage: null }).onmessage = null;
+  onStart(e.data as WorkerInit);
+};

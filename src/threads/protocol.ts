@@ -1,0 +1,35 @@
+// The layout of one worker's slot in the pool's control SharedArrayBuffer (pool.ts writes jobs, worker.ts
+// runs them). Int32 fields first, then the job's arguments as float64, then an error text in UTF-16.
+
+export const SLOT_BYTES = 2048;
+export const SLOT_INTS = 16;
+/** Int32 index: sequence number of the posted job (STOP tells the worker to exit). */
+export const REQ = 0;
+/** Int32 index: sequence number of the last finished job. */
+export const DONE = 1;
+/** Int32 index: the kernel, as an index into the sorted list of the module's function exports (−1: unknown). */
+export const FN = 2;
+/** Int32 index: how many arguments follow. */
+export const NARGS = 3;
+/** Int32 index: 1 when the last job threw. */
+export const FAILED = 4;
+/** Int32 index: length of the error text. */
+export const MSG_LEN = 5;
+/** Int32 index: 1 once the worker has exited. */
+export const DEAD = 6;
+/** REQ value that stops a worker. */
+export const STOP = -1;
+export const ARGS_BYTE = 64;
+export const MAX_ARGS = 40;
+export const MSG_BYTE = ARGS_BYTE + 8 * MAX_ARGS;
+export const MAX_MSG = (SLOT_BYTES - MSG_BYTE) / 2;
+
+/** What a worker receives to start. */
+export interface WorkerInit {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  control: SharedArrayBuffer;
+  slot: number;
+  /** The module's function exports, sorted: FN indexes this list. */
+  names: string[];
+}

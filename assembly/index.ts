@@ -11,6 +11,7 @@ export { relu_forward, relu_backward, leaky_relu_forward, leaky_relu_backward, s
 export { softmax_xent } from './loss';
 export { sgd_step, adam_step } from './optim';
 export { add_forward, axpy, scale, copy_blocks } from './elementwise';
+export { transpose2d } from './transpose';
 
 /** First byte the TypeScript allocator may hand out (the module keeps no static data above it). */
 export function heap_base(): usize {

@@ -1,0 +1,194 @@
+// Elementwise kernels with NumPy broadcasting. Same-shape float32 Add runs on simdnn's SIMD add kernel; the
+// rest are JS loops over the wasm memory views (memory-bound, light next to the convolutions).
+import { backend_util, upcastType, type DataType, type TensorInfo } from '@tensorflow/tfjs-core';
+import type { SimdnnBackend } from '../backend.js';
+import { attrsOf, kernel, type KernelArgs } from './kernel.js';
+
+type Binary = (a: number, b: number) => number;
+type Unary = (x: number) => number;
+
+/** Strides of `shape` read as broadcast into `out` (0 along broadcast dimensions), aligned to out's rank. */
+function broadcastStrides(shape: readonly number[], out: readonly number[]): number[] {
+  const strides = new Array<number>(out.length).fill(0);
+  let s = 1;
+  for (let i = shape.length - 1, j = out.length - 1; i >= 0; i--, j--) {
+    strides[j] = shape[i] === 1 ? 0 : s;
+    s *= shape[i];
+  }
+  return strides;
+}
+
+/** out[i] = f(a[ia], b[ib]) over the broadcast shape `shape`. */
+export function broadcastLoop(a: ArrayLike<number>, aShape: readonly number[], b: ArrayLike<number>, bShape: readonly number[],
+                              out: { [i: number]: number }, shape: readonly number[], f: Binary): void {
+  const n = shape.reduce((x, y) => x * y, 1);
+  if (a.length === n && b.length === n) {
+    for (let i = 0; i < n; i++) out[i] = f(a[i], b[i]);
+    return;
+  }
+  if (b.length === 1 && a.length === n) {
+    const bv = b[0];
+    for (let i = 0; i < n; i++) out[i] = f(a[i], bv);
+    return;
+  }
+  if (a.length === 1 && b.length === n) {
+    const av = a[0];
+    for (let i = 0; i < n; i++) out[i] = f(av, b[i]);
+    return;
+  }
+  const rank = shape.length;
+  const sa = broadcastStrides(aShape, shape), sb = broadcastStrides(bShape, shape);
+  const last = rank - 1, inner = shape[last], ia1 = sa[last], ib1 = sb[last];
+  const idx = new Array<number>(rank).fill(0);
+  let ia = 0, ib = 0;
+  for (let o = 0; o < n; o += inner) {
+    // The innermost dimension as a strided run, then an odometer over the outer ones.
+    for (let k = 0, pa = ia, pb = ib; k < inner; k++, pa += ia1, pb += ib1) out[o + k] = f(a[pa], b[pb]);
+    for (let d = last - 1; d >= 0; d--) {
+      idx[d]++;
+      ia += sa[d];
+      ib += sb[d];
+      if (idx[d] < shape[d]) break;
+      ia -= sa[d] * shape[d];
+      ib -= sb[d] * shape[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+/** A broadcasting binary op of a and b into a new tensor of dtype `dtype`. */
+export function binaryOp(b: SimdnnBackend, x: TensorInfo, y: TensorInfo, f: Binary, dtype: DataType): TensorInfo {
+  const shape = backend_util.assertAndGetBroadcastShape(x.shape, y.shape);
+  const { info, t } = b.makeEmpty(shape, dtype);
+  if (!t) return info;
+  const out = t.view();
+  broadcastLoop(b.values(x), x.shape, b.values(y), y.shape, out, shape, f);
+  return info;
+}
+
+/** A unary op into a new tensor. */
+export function unaryOp(b: SimdnnBackend, x: TensorInfo, f: Unary, dtype: DataType = x.dtype): TensorInfo {
+  const { info, t } = b.makeEmpty(x.shape, dtype);
+  if (!t) return info;
+  const out = t.view(), v = b.values(x);
+  for (let i = 0; i < v.length; i++) out[i] = f(v[i]);
+  return info;
+}
+
+/** A binary kernel whose output dtype is the inputs' common type (or a fixed one: 'bool' for comparisons). */
+function binaryKernel(name: string, f: Binary, fixed?: DataType, intF?: Binary) {
+  return kernel(name, ({ inputs, backend }: KernelArgs) => {
+    const { a, b: y } = inputs;
+    const dtype = fixed ?? upcastType(a.dtype, y.dtype);
+    return binaryOp(backend, a, y, dtype === 'int32' && intF ? intF : f, dtype);
+  });
+}
+
+function unaryKernel(name: string, f: Unary, dtype?: DataType) {
+  return kernel(name, ({ inputs, backend }: KernelArgs) => unaryOp(backend, inputs.x, f, dtype ?? inputs.x.dtype));
+}
+
+/** Add: the SIMD kernel when both are float32 of one shape. */
+function add({ inputs, backend: b }: KernelArgs): TensorInfo {
+  const { a, b: y } = inputs;
+  const dtype = upcastType(a.dtype, y.dtype);
+  if (dtype === 'float32' && a.dtype === 'float32' && y.dtype === 'float32' &&
+      a.shape.length === y.shape.length && a.shape.every((d, i) => d === y.shape[i])) {
+    const { info, t } = b.makeEmpty(a.shape, 'float32');
+    if (t) b.nn.kernels.add_forward(b.tensor(a)!.offset, b.tensor(y)!.offset, t.offset, t.size);
+    return info;
+  }
+  return binaryOp(b, a, y, (p, q) => p + q, dtype);
+}
+
+/** AddN: the sum of a list of same-shape tensors. */
+function addN({ inputs, backend: b }: KernelArgs): TensorInfo {
+  const list = inputs as unknown as TensorInfo[];
+  const { info, t } = b.makeEmpty(list[0].shape, list[0].dtype);
+  if (!t) return info;
+  const out = t.view();
+  out.fill(0);
+  for (const x of list) {
+    const v = b.values(x);
+    for (let i = 0; i < out.length; i++) out[i] += v[i];
+  }
+  return info;
+}
+
+/** Select(condition, t, e): condition of t's shape, or of rank 1 choosing whole rows. */
+function select({ inputs, backend: b }: KernelArgs): TensorInfo {
+  const { condition, t, e } = inputs;
+  const { info, t: out } = b.makeEmpty(t.shape, upcastType(t.dtype, e.dtype));
+  if (!out) return info;
+  const c = b.values(condition), tv = b.values(t), ev = b.values(e), o = out.view();
+  const per = c.length === tv.length ? 1 : tv.length / Math.max(c.length, 1);
+  for (let i = 0; i < o.length; i++) o[i] = c[Math.floor(i / per)] ? tv[i] : ev[i];
+  return info;
+}
+
+function clip({ inputs, backend: b, attrs }: KernelArgs): TensorInfo {
+  const { clipValueMin: lo, clipValueMax: hi } = attrs as { clipValueMin: number; clipValueMax: number };
+  return unaryOp(b, inputs.x, (v) => (Number.isNaN(v) ? NaN : v < lo ? lo : v > hi ? hi : v));
+}
+
+function step(args: KernelArgs): TensorInfo {
+  const { alpha = 0 } = attrsOf<{ alpha?: number }>(args);
+  return unaryOp(args.backend, args.inputs.x, (v) => (Number.isNaN(v) ? NaN : v > 0 ? 1 : alpha));
+}
+
+/** tfjs's FloorDiv / Mod: floor division and the remainder with the divisor's sign. */
+const floorDiv: Binary = (a, b) => Math.floor(a / b);
+const mod: Binary = (a, b) => {
+  const r = a % b;
+  return (a < 0 && b < 0) || (a >= 0 && b >= 0) ? r : (r + b) % b;
+};
+
+export const elementwiseKernels = [
+  kernel('Add', add),
+  kernel('AddN', addN),
+  binaryKernel('Sub', (a, b) => a - b),
+  binaryKernel('Multiply', (a, b) => a * b, undefined, (a, b) => Math.imul(a, b)),
+  binaryKernel('RealDiv', (a, b) => a / b),
+  binaryKernel('FloorDiv', floorDiv),
+  binaryKernel('Mod', mod),
+  binaryKernel('Maximum', (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b))),
+  binaryKernel('Minimum', (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b))),
+  binaryKernel('Pow', (a, b) => Math.pow(a, b)),
+  binaryKernel('SquaredDifference', (a, b) => (a - b) * (a - b)),
+  binaryKernel('Atan2', (a, b) => Math.atan2(a, b)),
+  binaryKernel('Equal', (a, b) => (a === b ? 1 : 0), 'bool'),
+  binaryKernel('NotEqual', (a, b) => (a !== b ? 1 : 0), 'bool'),
+  binaryKernel('Greater', (a, b) => (a > b ? 1 : 0), 'bool'),
+  binaryKernel('GreaterEqual', (a, b) => (a >= b ? 1 : 0), 'bool'),
+  binaryKernel('Less', (a, b) => (a < b ? 1 : 0), 'bool'),
+  binaryKernel('LessEqual', (a, b) => (a <= b ? 1 : 0), 'bool'),
+  binaryKernel('LogicalAnd', (a, b) => (a && b ? 1 : 0), 'bool'),
+  binaryKernel('LogicalOr', (a, b) => (a || b ? 1 : 0), 'bool'),
+  kernel('Select', select),
+  kernel('ClipByValue', clip),
+  kernel('Step', step),
+  unaryKernel('Abs', Math.abs),
+  unaryKernel('Neg', (v) => -v),
+  unaryKernel('Exp', Math.exp, 'float32'),
+  unaryKernel('Expm1', Math.expm1, 'float32'),
+  unaryKernel('Log', Math.log, 'float32'),
+  unaryKernel('Log1p', Math.log1p, 'float32'),
+  unaryKernel('Sqrt', Math.sqrt, 'float32'),
+  unaryKernel('Rsqrt', (v) => 1 / Math.sqrt(v), 'float32'),
+  unaryKernel('Square', (v) => v * v),
+  unaryKernel('Reciprocal', (v) => 1 / v, 'float32'),
+  unaryKernel('Sign', (v) => (Number.isNaN(v) ? NaN : Math.sign(v))),
+  unaryKernel('Floor', Math.floor),
+  unaryKernel('Ceil', Math.ceil),
+  // Banker's rounding (round half to even), as TensorFlow.
+  unaryKernel('Round', (v) => {
+    const f = Math.floor(v), d = v - f;
+    return d < 0.5 ? f : d > 0.5 ? f + 1 : f % 2 === 0 ? f : f + 1;
+  }),
+  unaryKernel('Sin', Math.sin, 'float32'),
+  unaryKernel('Cos', Math.cos, 'float32'),
+  unaryKernel('LogicalNot', (v) => (v ? 0 : 1), 'bool'),
+  unaryKernel('IsNan', (v) => (Number.isNaN(v) ? 1 : 0), 'bool'),
+  unaryKernel('IsInf', (v) => (v === Infinity || v === -Infinity ? 1 : 0), 'bool'),
+  unaryKernel('IsFinite', (v) => (Number.isFinite(v) ? 1 : 0), 'bool'),
+];

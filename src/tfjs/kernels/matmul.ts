@@ -1,0 +1,78 @@
+// BatchMatMul and _FusedMatMul on simdnn's packed SGEMM: transposes are free (the GEMM takes row and column
+// strides), a bias of N values goes into the GEMM epilogue, batches broadcast as in tfjs (one side's batch of
+// 1 is reused). Non-float32 inputs (int32 matmuls in tfjs's tests) take a JS loop.
+import { backend_util, util, type TensorInfo } from '@tensorflow/tfjs-core';
+import type { SimdnnBackend } from '../backend.js';
+import { attrsOf, kernel, type KernelArgs } from './kernel.js';
+import { applyActivation } from './activation.js';
+import { addBias } from './bias.js';
+
+interface MatMulAttrs {
+  transposeA: boolean;
+  transposeB: boolean;
+  activation?: string;
+  leakyreluAlpha?: number;
+}
+
+function matmul(op: string, b: SimdnnBackend, a: TensorInfo, bt: TensorInfo, ta: boolean, tb: boolean, bias?: TensorInfo): TensorInfo {
+  const ra = a.shape.length, rb = bt.shape.length;
+  const M = ta ? a.shape[ra - 1] : a.shape[ra - 2], K = ta ? a.shape[ra - 2] : a.shape[ra - 1];
+  const K2 = tb ? bt.shape[rb - 1] : bt.shape[rb - 2], N = tb ? bt.shape[rb - 2] : bt.shape[rb - 1];
+  if (K !== K2) throw new Error(`${op} (simdnn): inner dimensions must agree, got a [${a.shape}] and b [${bt.shape}] (transposeA ${ta}, transposeB ${tb})`);
+  const batchA = util.sizeFromShape(a.shape.slice(0, -2)), batchB = util.sizeFromShape(bt.shape.slice(0, -2));
+  const batchShape = backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), bt.shape.slice(0, -2));
+  const batch = util.sizeFromShape(batchShape);
+  if ((batchA !== batch && batchA !== 1) || (batchB !== batch && batchB !== 1)) {
+    throw new Error(`${op} (simdnn): batch dimensions of a [${a.shape}] and b [${bt.shape}] broadcast only where one side is 1 or equal`);
+  }
+  const outShape = [...batchShape, M, N];
+  const dtype = a.dtype === 'float32' || bt.dtype === 'float32' ? 'float32' : 'int32';
+  const { info, t } = b.makeEmpty(outShape, dtype);
+  if (!t) return info;
+  const [rsA, csA] = ta ? [1, M] : [K, 1];
+  const [rsB, csB] = tb ? [1, K] : [N, 1];
+  if (K === 0) {
+    t.view().fill(0);
+  } else if (dtype === 'float32' && a.dtype === 'float32' && bt.dtype === 'float32') {
+    const k = b.nn.kernels;
+    const scratch = b.nn.scratch(k.sgemm_scratch_bytes(), op);
+    const ao = b.tensor(a)!.offset, bo = b.tensor(bt)!.offset;
+    const colBias = bias && util.sizeFromShape(bias.shape) === N && bias.shape.length <= 1 ? b.tensor(bias)!.offset : 0;
+    for (let i = 0; i < batch; i++) {
+      const A = ao + 4 * (batchA === 1 ? 0 : i) * M * K, B = bo + 4 * (batchB === 1 ? 0 : i) * K * N, C = t.offset + 4 * i * M * N;
+      if (colBias) k.sgemm_bias(M, N, K, A, rsA, csA, B, rsB, csB, C, N, 0, colBias, scratch);
+      else k.sgemm(M, N, K, A, rsA, csA, B, rsB, csB, C, N, 0, scratch);
+    }
+    if (bias && !colBias) addBias(b, info, bias, op);
+    return info;
+  } else {
+    const av = b.values(a), bv = b.values(bt), out = t.view();
+    for (let i = 0; i < batch; i++) {
+      const A = (batchA === 1 ? 0 : i) * M * K, B = (batchB === 1 ? 0 : i) * K * N;
+      for (let r = 0; r < M; r++) {
+        for (let c = 0; c < N; c++) {
+          let s = 0;
+          for (let q = 0; q < K; q++) s += av[A + r * rsA + q * csA] * bv[B + q * rsB + c * csB];
+          out[i * M * N + r * N + c] = s;
+        }
+      }
+    }
+  }
+  if (bias) addBias(b, info, bias, op);
+  return info;
+}
+
+function batchMatMul(args: KernelArgs): TensorInfo {
+  const { transposeA, transposeB } = attrsOf<MatMulAttrs>(args);
+  return matmul('BatchMatMul', args.backend, args.inputs.a, args.inputs.b, transposeA, transposeB);
+}
+
+function fusedMatMul(args: KernelArgs): TensorInfo {
+  const { transposeA, transposeB, activation = 'linear', leakyreluAlpha } = attrsOf<MatMulAttrs>(args);
+  const { a, b, bias, preluActivationWeights } = args.inputs;
+  const out = matmul('_FusedMatMul', args.backend, a, b, transposeA, transposeB, bias);
+  applyActivation(args.backend, out, { name: activation, prelu: preluActivationWeights, alpha: leakyreluAlpha }, '_FusedMatMul');
+  return out;
+}
+
+export const matmulKernels = [kernel('BatchMatMul', batchMatMul), kernel('_FusedMatMul', fusedMatMul)];

@@ -1,0 +1,80 @@
+// Reductions over any axes (Sum, Mean, Max, Min, Prod, All, Any, ArgMax, ArgMin): the reduced axes are
+// permuted innermost (Transpose), then each output element folds one contiguous run. JS loops.
+import { backend_util, upcastType, util, type DataType, type TensorInfo } from '@tensorflow/tfjs-core';
+import type { SimdnnBackend } from '../backend.js';
+import { attrsOf, kernel, type KernelArgs } from './kernel.js';
+import { transposeOp } from './transpose.js';
+
+interface ReduceAttrs {
+  axis: number | number[];
+  keepDims?: boolean;
+}
+
+/** x with the given axes innermost, the output shape and the reduced run length. */
+function prepare(b: SimdnnBackend, x: TensorInfo, axis: number | number[], keepDims: boolean) {
+  const origAxes = util.parseAxisParam(axis, x.shape);
+  let axes = origAxes;
+  const perm = backend_util.getAxesPermutation(axes, x.shape.length);
+  let input = x, transposed = false;
+  if (perm != null) {
+    input = transposeOp(b, x, perm);
+    axes = backend_util.getInnerMostAxes(axes.length, x.shape.length);
+    transposed = true;
+  }
+  const [outShape, reduceShape] = backend_util.computeOutAndReduceShapes(input.shape, axes);
+  const shape = keepDims ? backend_util.expandShapeToKeepDim(outShape, origAxes) : outShape;
+  return { input, transposed, shape, inner: util.sizeFromShape(reduceShape) };
+}
+
+type Fold = (v: Float32Array | Int32Array, start: number, n: number) => number;
+
+function reduceKernel(name: string, fold: Fold, outDtype: (x: DataType) => DataType) {
+  return kernel(name, (args: KernelArgs) => {
+    const { backend: b } = args;
+    const { x } = args.inputs;
+    const { axis, keepDims = false } = attrsOf<ReduceAttrs>(args);
+    const { input, transposed, shape, inner } = prepare(b, x, axis, keepDims);
+    try {
+      const { info, t } = b.makeEmpty(shape, outDtype(x.dtype));
+      if (!t) return info;
+      const v = b.values(input), out = t.view();
+      for (let o = 0; o < out.length; o++) out[o] = fold(v, o * inner, inner);
+      return info;
+    } finally {
+      if (transposed) b.disposeData(input.dataId);
+    }
+  });
+}
+
+const sum: Fold = (v, s, n) => { let a = 0; for (let i = s; i < s + n; i++) a += v[i]; return a; };
+const prod: Fold = (v, s, n) => { let a = 1; for (let i = s; i < s + n; i++) a *= v[i]; return a; };
+const max: Fold = (v, s, n) => {
+  let a = -Infinity;
+  for (let i = s; i < s + n; i++) { const x = v[i]; if (x > a || Number.isNaN(x)) { a = x; if (Number.isNaN(x)) break; } }
+  return a;
+};
+const min: Fold = (v, s, n) => {
+  let a = Infinity;
+  for (let i = s; i < s + n; i++) { const x = v[i]; if (x < a || Number.isNaN(x)) { a = x; if (Number.isNaN(x)) break; } }
+  return a;
+};
+const all: Fold = (v, s, n) => { for (let i = s; i < s + n; i++) if (!v[i]) return 0; return 1; };
+const any: Fold = (v, s, n) => { for (let i = s; i < s + n; i++) if (v[i]) return 1; return 0; };
+/** Index of the first maximum / minimum in the run. */
+const argMax: Fold = (v, s, n) => { let k = 0; for (let i = 1; i < n; i++) if (v[s + i] > v[s + k]) k = i; return k; };
+const argMin: Fold = (v, s, n) => { let k = 0; for (let i = 1; i < n; i++) if (v[s + i] < v[s + k]) k = i; return k; };
+
+const same = (d: DataType) => d;
+const sumType = (d: DataType) => upcastType(d, 'int32');
+
+export const reduceKernels = [
+  reduceKernel('Sum', sum, sumType),
+  reduceKernel('Prod', prod, sumType),
+  reduceKernel('Mean', (v, s, n) => sum(v, s, n) / n, () => 'float32'),
+  reduceKernel('Max', max, same),
+  reduceKernel('Min', min, same),
+  reduceKernel('All', all, () => 'bool'),
+  reduceKernel('Any', any, () => 'bool'),
+  reduceKernel('ArgMax', argMax, () => 'int32'),
+  reduceKernel('ArgMin', argMin, () => 'int32'),
+];

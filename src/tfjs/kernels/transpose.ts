@@ -1,0 +1,73 @@
+// Transpose: permutations that collapse to a (batched) 2-D transpose — NHWC ↔ NCHW, matrix transposes — run
+// on the SIMD transpose kernel; any other permutation is a JS gather over the memory views.
+import type { DataType, TensorInfo } from '@tensorflow/tfjs-core';
+import type { SimdnnBackend } from '../backend.js';
+import { attrsOf, kernel, type KernelArgs } from './kernel.js';
+
+/** Merges input axes that stay adjacent and in order under perm; drops size-1 axes. */
+export function collapse(shape: readonly number[], perm: readonly number[]): { shape: number[]; perm: number[] } {
+  const keep = perm.filter((p) => shape[p] !== 1);
+  // Groups of consecutive input axes in output order.
+  const groups: number[][] = [];
+  for (const p of keep) {
+    const last = groups[groups.length - 1];
+    if (last && last[last.length - 1] + 1 === p) last.push(p);
+    else groups.push([p]);
+  }
+  const order = [...groups].sort((g1, g2) => g1[0] - g2[0]);
+  const newShape = order.map((g) => g.reduce((s, a) => s * shape[a], 1));
+  const newPerm = groups.map((g) => order.indexOf(g));
+  return { shape: newShape, perm: newPerm };
+}
+
+/** values permuted by perm (out.shape[i] = shape[perm[i]]) into out. */
+export function transposeInto(b: SimdnnBackend, x: TensorInfo, perm: readonly number[], out: Float32Array | Int32Array, outOffset: number): void {
+  const { shape, perm: p } = collapse(x.shape, perm);
+  const src = b.tensor(x);
+  if (!src) return;
+  const isIdentity = p.every((v, i) => v === i);
+  if (isIdentity) {
+    out.set(b.values(x));
+    return;
+  }
+  const simd = (b.nn.kernels as unknown as { transpose2d(s: number, d: number, B: number, R: number, C: number): void }).transpose2d;
+  if (p.length === 2) {
+    simd(src.offset, outOffset, 1, shape[0], shape[1]);
+    return;
+  }
+  if (p.length === 3 && p[0] === 0 && p[1] === 2 && p[2] === 1) {
+    simd(src.offset, outOffset, shape[0], shape[1], shape[2]);
+    return;
+  }
+  const rank = shape.length, v = b.values(x);
+  const strides = new Array<number>(rank);
+  for (let i = rank - 1, s = 1; i >= 0; i--) { strides[i] = s; s *= shape[i]; }
+  const outShape = p.map((a) => shape[a]), outStrides = p.map((a) => strides[a]);
+  const idx = new Array<number>(rank).fill(0);
+  let at = 0;
+  for (let o = 0; o < v.length; o++) {
+    out[o] = v[at];
+    for (let d = rank - 1; d >= 0; d--) {
+      idx[d]++;
+      at += outStrides[d];
+      if (idx[d] < outShape[d]) break;
+      at -= outStrides[d] * outShape[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+/** A new tensor holding x permuted by perm. */
+export function transposeOp(b: SimdnnBackend, x: TensorInfo, perm: readonly number[], dtype: DataType = x.dtype): TensorInfo {
+  const shape = perm.map((a) => x.shape[a]);
+  const { info, t } = b.makeEmpty(shape, dtype);
+  if (t) transposeInto(b, x, perm, t.view(), t.offset);
+  return info;
+}
+
+function transpose(args: KernelArgs): TensorInfo {
+  const { perm } = attrsOf<{ perm: number[] }>(args);
+  return transposeOp(args.backend, args.inputs.x, perm);
+}
+
+export const transposeKernels = [kernel('Transpose', transpose)];

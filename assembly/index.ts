@@ -5,6 +5,8 @@ export { conv2d_forward, conv2d_backward_data, conv2d_backward_filter, conv2d_sc
          conv2d_packed_bytes } from './conv';
 export { maxpool2d_forward, maxpool2d_backward, avgpool2d_forward, avgpool2d_backward,
          global_avgpool_forward, global_avgpool_backward } from './pool';
+export { adaptive_avgpool2d_forward, adaptive_avgpool2d_backward, adaptive_maxpool2d_forward } from './adaptive-pool';
+export { local2d_forward, local2d_backward_filter, local2d_backward_data } from './local';
 export { batchnorm_stats, batchnorm_eval_stats, batchnorm_forward, batchnorm_backward, rownorm_forward, rownorm_backward } from './norm';
 export { relu_forward, relu_backward, leaky_relu_forward, leaky_relu_backward, sigmoid_forward,
          sigmoid_backward, tanh_forward, tanh_backward } from './activation';

@@ -2,8 +2,9 @@
 // the common ones also take their main argument positionally: conv2d(16, 3, { padding: 1 }), linear(10),
 // maxPool2d(2), dropout(0.25). Input channels / features are inferred by nn.sequential.
 import { Conv1d, Conv2d, type Conv1dLayerOptions, type Conv2dLayerOptions } from './conv.js';
-import { AdaptiveAvgPool2d, AvgPool2d, GlobalAvgPool2d, MaxPool2d, type AdaptiveAvgPool2dLayerOptions, type AvgPool2dLayerOptions,
-         type MaxPool2dLayerOptions } from './pool.js';
+import { AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, GlobalAvgPool2d, MaxPool2d, type AdaptiveAvgPool2dLayerOptions,
+         type AdaptiveMaxPool2dLayerOptions, type AvgPool2dLayerOptions, type MaxPool2dLayerOptions } from './pool.js';
+import { LocallyConnected2d, type LocallyConnected2dLayerOptions } from './local.js';
 import { BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm, type BatchNormLayerOptions, type GroupNormLayerOptions,
          type InstanceNormLayerOptions, type LayerNormLayerOptions } from './norm.js';
 import { Dropout, Flatten, LeakyReLU, Linear, ReLU, Sigmoid, Tanh, type DropoutLayerOptions, type FlattenLayerOptions,
@@ -13,9 +14,10 @@ import { Residual, Branches, Named } from '../model/containers.js';
 
 export { Layer, Param, ShapeError } from './layer.js';
 export type { LayerConfig, StateBuffer } from './layer.js';
-export { Conv1d, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, GlobalAvgPool2d, BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm,
+export { Conv1d, Conv2d, LocallyConnected2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, GlobalAvgPool2d, BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm,
          Dropout, Flatten, LeakyReLU, Linear, ReLU, Sigmoid, Tanh };
-export type { Conv1dLayerOptions, Conv2dLayerOptions, AvgPool2dLayerOptions, AdaptiveAvgPool2dLayerOptions, MaxPool2dLayerOptions, BatchNormLayerOptions,
+export type { Conv1dLayerOptions, Conv2dLayerOptions, LocallyConnected2dLayerOptions, AvgPool2dLayerOptions, AdaptiveAvgPool2dLayerOptions,
+              AdaptiveMaxPool2dLayerOptions, MaxPool2dLayerOptions, BatchNormLayerOptions,
               GroupNormLayerOptions, InstanceNormLayerOptions, LayerNormLayerOptions, DropoutLayerOptions, FlattenLayerOptions,
               LinearLayerOptions };
 export { Rng } from './rng.js';
@@ -59,8 +61,20 @@ export const layers = {
     return new AvgPool2d(merge('avgPool2d', 'kernel', kernel, opts));
   },
   globalAvgPool2d: (): GlobalAvgPool2d => new GlobalAvgPool2d(),
-  adaptiveAvgPool2d(outputSize: number | [number, number] | AdaptiveAvgPool2dLayerOptions): AdaptiveAvgPool2d {
-    return new AdaptiveAvgPool2d(typeof outputSize === 'object' && !Array.isArray(outputSize) ? outputSize : { outputSize });
+  adaptiveAvgPool2d(outputSize: AdaptiveAvgPool2dLayerOptions['outputSize'] | AdaptiveAvgPool2dLayerOptions): AdaptiveAvgPool2d {
+    return new AdaptiveAvgPool2d(outputSize !== null && typeof outputSize === 'object' && !Array.isArray(outputSize) ? outputSize : { outputSize });
+  },
+  adaptiveMaxPool2d(outputSize: AdaptiveMaxPool2dLayerOptions['outputSize'] | AdaptiveMaxPool2dLayerOptions): AdaptiveMaxPool2d {
+    return new AdaptiveMaxPool2d(outputSize !== null && typeof outputSize === 'object' && !Array.isArray(outputSize) ? outputSize : { outputSize });
+  },
+  /** Unshared weights per output position: locallyConnected2d(outChannels, kernel, { stride, padding, bias }). */
+  locallyConnected2d(outChannels: number | LocallyConnected2dLayerOptions,
+                     kernel?: number | [number, number] | Omit2<LocallyConnected2dLayerOptions, 'outChannels'>,
+                     opts?: Omit2<LocallyConnected2dLayerOptions, 'outChannels' | 'kernel'>): LocallyConnected2d {
+    const where = 'locallyConnected2d';
+    if (typeof outChannels === 'object') return new LocallyConnected2d(merge(where, 'outChannels', outChannels, kernel as object | undefined));
+    if (kernel !== null && typeof kernel === 'object' && !Array.isArray(kernel)) return new LocallyConnected2d({ ...kernel, outChannels } as LocallyConnected2dLayerOptions);
+    return new LocallyConnected2d({ ...merge<object>(where, 'kernel', kernel, opts), outChannels } as LocallyConnected2dLayerOptions);
   },
   batchNorm2d: (opts?: BatchNormLayerOptions): BatchNorm2d => new BatchNorm2d(opts),
   batchNorm1d: (opts?: BatchNormLayerOptions): BatchNorm1d => new BatchNorm1d(opts),
@@ -105,6 +119,8 @@ const FROM_CONFIG: Record<string, (c: Record<string, unknown>) => Layer> = {
   dropout: (c) => new Dropout(c),
   flatten: (c) => new Flatten(c),
   adaptiveAvgPool2d: (c) => new AdaptiveAvgPool2d(c as unknown as AdaptiveAvgPool2dLayerOptions),
+  adaptiveMaxPool2d: (c) => new AdaptiveMaxPool2d(c as unknown as AdaptiveMaxPool2dLayerOptions),
+  locallyConnected2d: (c) => new LocallyConnected2d(c as unknown as LocallyConnected2dLayerOptions),
   residual: (c) => Residual.fromConfig(c),
   named: (c) => Named.fromConfig(c),
   branches: (c) => Branches.fromConfig(c),

@@ -1,8 +1,8 @@
 // Pooling layers: MaxPool2d, AvgPool2d (torch.nn.MaxPool2d / AvgPool2d) and GlobalAvgPool2d
 // (torch.nn.AdaptiveAvgPool2d(1): output [C, 1, 1]).
 import type { Tensor } from '../tensor.js';
-import type { AvgPool2dOptions, MaxPool2dOptions } from '../ops/index.js';
-import { Layer, ShapeError, type LayerConfig, type LayerGeometry, boolOpt, checkOptions, optionalPosInt, pairOpt, reshapeCopy } from './layer.js';
+import type { AdaptiveOutputSize, AvgPool2dOptions, MaxPool2dOptions } from '../ops/index.js';
+import { Layer, ShapeError, type LayerConfig, type LayerGeometry, boolOpt, checkOptions, fmt, optionalPosInt, pairOpt, reshapeCopy } from './layer.js';
 
 /** PyTorch's pooling_output_shape (the ceil-mode correction included). */
 function poolOut(size: number, k: number, pad: number, stride: number, dilation: number, ceil: boolean): number {
@@ -11,15 +11,23 @@ function poolOut(size: number, k: number, pad: number, stride: number, dilation:
   return out;
 }
 
-interface PoolCfg { kernel: [number, number]; stride: [number, number]; padding: [number, number]; dilation: [number, number]; ceilMode: boolean }
+interface PoolCfg {
+  kernel: [number, number]; stride: [number, number]; padding: [number, number] | 'same' | 'valid'; dilation: [number, number]; ceilMode: boolean;
+}
 
 function poolCfg(where: string, o: Record<string, unknown>, dilated: boolean): PoolCfg {
   if (o.kernel === undefined) throw new Error(`${where}: kernel is required (a positive integer or [kh, kw])`);
   const kernel = pairOpt(where, 'kernel', o.kernel);
   const stride = pairOpt(where, 'stride', o.stride ?? kernel);
-  const padding = pairOpt(where, 'padding', o.padding ?? 0, true);
   const dilation = dilated ? pairOpt(where, 'dilation', o.dilation ?? 1) : [1, 1] as [number, number];
   const ceilMode = boolOpt(where, 'ceilMode', o.ceilMode, false);
+  const p = o.padding ?? 0;
+  if (typeof p === 'string') {
+    if (p !== 'same' && p !== 'valid') throw new Error(`${where}: padding must be a non-negative integer, a pair of them, 'same' or 'valid', got ${fmt(p)}`);
+    if (p === 'same' && ceilMode) throw new Error(`${where}: ceilMode must be false with padding 'same' (its output size is ⌈input / stride⌉), got true`);
+    return { kernel, stride, padding: p, dilation, ceilMode };
+  }
+  const padding = pairOpt(where, 'padding', p, true);
   if (padding[0] > Math.floor(kernel[0] / 2) || padding[1] > Math.floor(kernel[1] / 2)) {
     throw new Error(`${where}: padding must be at most half the kernel (≤ [${Math.floor(kernel[0] / 2)}, ${Math.floor(kernel[1] / 2)}]), got [${padding}]`);
   }
@@ -29,10 +37,13 @@ function poolCfg(where: string, o: Record<string, unknown>, dilated: boolean): P
 function poolShape(c: PoolCfg, inShape: readonly number[]): [number, number, number] {
   if (inShape.length !== 3) throw new ShapeError('[C, H, W]', inShape, 'pooling takes [C, H, W] per sample');
   const [C, H, W] = inShape;
-  const OH = poolOut(H, c.kernel[0], c.padding[0], c.stride[0], c.dilation[0], c.ceilMode);
-  const OW = poolOut(W, c.kernel[1], c.padding[1], c.stride[1], c.dilation[1], c.ceilMode);
+  // TensorFlow's 'same': ⌈in / stride⌉ whatever the kernel (ops.maxPool2d / avgPool2d check the windows).
+  if (c.padding === 'same') return [C, Math.ceil(H / c.stride[0]), Math.ceil(W / c.stride[1])];
+  const pad = c.padding === 'valid' ? [0, 0] : c.padding;
+  const OH = poolOut(H, c.kernel[0], pad[0], c.stride[0], c.dilation[0], c.ceilMode);
+  const OW = poolOut(W, c.kernel[1], pad[1], c.stride[1], c.dilation[1], c.ceilMode);
   if (OH < 1 || OW < 1) {
-    throw new ShapeError(`[C, H ≥ ${c.dilation[0] * (c.kernel[0] - 1) + 1 - 2 * c.padding[0]}, W ≥ ${c.dilation[1] * (c.kernel[1] - 1) + 1 - 2 * c.padding[1]}]`,
+    throw new ShapeError(`[C, H ≥ ${c.dilation[0] * (c.kernel[0] - 1) + 1 - 2 * pad[0]}, W ≥ ${c.dilation[1] * (c.kernel[1] - 1) + 1 - 2 * pad[1]}]`,
       inShape, `kernel ${c.kernel[0]}×${c.kernel[1]} does not fit: output would be ${OH}×${OW}`);
   }
   return [C, OH, OW];
@@ -99,7 +110,12 @@ export class AvgPool2d extends Layer {
     const opts = checkOptions(where, o, ['kernel', 'stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
     const { dilation: _d, ...c } = poolCfg(where, opts, false);
     const divisorOverride = optionalPosInt(where, 'divisorOverride', opts.divisorOverride);
-    this.cfg = { ...c, dilation: [1, 1], countIncludePad: boolOpt(where, 'countIncludePad', opts.countIncludePad, true),
+    // TensorFlow's 'same' divides by the in-range count: countIncludePad is false there (true is an error).
+    const countIncludePad = boolOpt(where, 'countIncludePad', opts.countIncludePad, c.padding !== 'same');
+    if (c.padding === 'same' && countIncludePad) {
+      throw new Error(`${where}: countIncludePad must be false or absent with padding 'same' (padded cells are never counted), got true`);
+    }
+    this.cfg = { ...c, dilation: [1, 1], countIncludePad,
                  ...(divisorOverride !== undefined ? { divisorOverride } : {}) };
   }
 
@@ -181,41 +197,61 @@ export class GlobalAvgPool2d extends Layer {
 }
 
 export interface AdaptiveAvgPool2dLayerOptions {
-  /** Output [oh, ow] (or one number for both). */
-  outputSize: number | [number, number];
+  /** Output [oh, ow] (or one number for both); null in a pair keeps that input size (PyTorch's None). */
+  outputSize: AdaptiveOutputSize;
+}
+
+export type AdaptiveMaxPool2dLayerOptions = AdaptiveAvgPool2dLayerOptions;
+
+/** outputSize as given (a positive integer, or a pair of them or null), checked. */
+function adaptiveSize(where: string, v: unknown): [number | null, number | null] {
+  if (v === undefined) throw new Error(`${where}: outputSize is required (a positive integer or [oh, ow])`);
+  const ok = (d: unknown) => d === null || (Number.isInteger(d) && (d as number) > 0);
+  if (Number.isInteger(v) && (v as number) > 0) return [v as number, v as number];
+  if (Array.isArray(v) && v.length === 2 && v.every(ok)) return [v[0], v[1]];
+  throw new Error(`${where}: outputSize must be a positive integer or a pair of positive integers (null keeps the input size), got ${fmt(v)}`);
+}
+
+/** [C, OH, OW] of an adaptive pooling of inShape [C, H, W]. */
+function adaptiveShape(where: string, size: [number | null, number | null], inShape: readonly number[]): [number, number, number] {
+  if (inShape.length !== 3) throw new ShapeError('[C, H, W]', inShape, `${where} takes [C, H, W] per sample`);
+  const [C, H, W] = inShape;
+  return [C, size[0] ?? H, size[1] ?? W];
 }
 
 /**
- * torch.nn.AdaptiveAvgPool2d(outputSize) for the inputs where it is an existing op: an identity (input size = output
+ * torch.nn.AdaptiveAvgPool2d(outputSize). The cases that are another op run as it: an identity (input size = output
  * size, as AlexNet's (6, 6) and VGG's (7, 7) at 224×224), an exact average pooling (input a multiple of the output:
- * kernel = stride = in / out) or a global average (output 1×1). Other sizes (PyTorch's overlapping windows) are an
- * Error when the model is built.
+ * kernel = stride = in / out) or a global average (output 1×1); other sizes run ops.adaptiveAvgPool2d (PyTorch's
+ * overlapping windows).
  */
 export class AdaptiveAvgPool2d extends Layer {
   readonly type = 'adaptiveAvgPool2d';
-  readonly outputSize: [number, number];
-  private mode: 'identity' | 'pool' | 'global' = 'identity';
+  private readonly size: [number | null, number | null];
+  private mode: 'identity' | 'pool' | 'global' | 'adaptive' = 'identity';
   private kernel: [number, number] = [1, 1];
+  private out: [number, number] = [1, 1];
   private xShape: number[] | null = null;
 
   constructor(o: AdaptiveAvgPool2dLayerOptions) {
     super();
     const c = checkOptions('adaptiveAvgPool2d', o, ['outputSize']);
-    if (c.outputSize === undefined) throw new Error('adaptiveAvgPool2d: outputSize is required (a positive integer or [oh, ow])');
-    this.outputSize = pairOpt('adaptiveAvgPool2d', 'outputSize', c.outputSize);
+    this.size = adaptiveSize('adaptiveAvgPool2d', c.outputSize);
+  }
+
+  /** The output [oh, ow] (after the input shape is known when outputSize has a null). */
+  get outputSize(): [number, number] {
+    return [this.size[0] ?? this.out[0], this.size[1] ?? this.out[1]];
   }
 
   inferShape(inShape: readonly number[]): number[] {
-    const [OH, OW] = this.outputSize;
-    const expected = `[C, H, W] with H, W equal to [${OH}, ${OW}] or multiples of them`;
-    if (inShape.length !== 3) throw new ShapeError(expected, inShape, 'adaptiveAvgPool2d takes [C, H, W] per sample');
-    const [C, H, W] = inShape;
+    const [C, OH, OW] = adaptiveShape('adaptiveAvgPool2d', this.size, inShape);
+    const [, H, W] = inShape;
+    this.out = [OH, OW];
     if (H === OH && W === OW) this.mode = 'identity';
     else if (OH === 1 && OW === 1) this.mode = 'global';
     else if (H % OH === 0 && W % OW === 0) { this.mode = 'pool'; this.kernel = [H / OH, W / OW]; }
-    else {
-      throw new ShapeError(expected, inShape, `only an identity, an exact average pooling (input a multiple of the output) or a 1×1 output are supported; ${H}×${W} → ${OH}×${OW} needs overlapping windows`);
-    }
+    else this.mode = 'adaptive';
     return [C, OH, OW];
   }
 
@@ -223,6 +259,7 @@ export class AdaptiveAvgPool2d extends Layer {
     this.xShape = keep ? [...x.shape] : null;
     if (this.mode === 'global') return this.e.ops.globalAvgPool2d(x);
     if (this.mode === 'pool') return this.e.ops.avgPool2d(x, { kernel: this.kernel, stride: this.kernel });
+    if (this.mode === 'adaptive') return this.e.ops.adaptiveAvgPool2d(x, this.out);
     return reshapeCopy(this.e, x, x.shape);
   }
 
@@ -232,6 +269,7 @@ export class AdaptiveAvgPool2d extends Layer {
     this.xShape = null;
     if (this.mode === 'global') return this.e.ops.globalAvgPool2dBackward(dy, xs);
     if (this.mode === 'pool') return this.e.ops.avgPool2dBackward(dy, xs, { kernel: this.kernel, stride: this.kernel });
+    if (this.mode === 'adaptive') return this.e.ops.adaptiveAvgPool2dBackward(dy, xs);
     return reshapeCopy(this.e, dy, dy.shape);
   }
 
@@ -241,10 +279,72 @@ export class AdaptiveAvgPool2d extends Layer {
 
   override geometry(): LayerGeometry {
     if (this.mode === 'global') return { global: true };
-    return { kernel: [...this.kernel], stride: [...this.kernel] };
+    return adaptiveGeometry(this.inputShape, this.out);
   }
 
   config(): LayerConfig {
-    return { type: this.type, outputSize: [...this.outputSize] };
+    return { type: this.type, outputSize: [...this.size] };
+  }
+}
+
+/**
+ * Receptive-field geometry of an adaptive pooling for nn.summary: the largest window and the step ⌊H/OH⌋ (≥ 1);
+ * exact for the identity and exact-pooling cases, where every window has the same size and step.
+ */
+function adaptiveGeometry(inShape: readonly number[], out: [number, number]): LayerGeometry {
+  const dim = (L: number, O: number): [number, number] => {
+    let k = 1;
+    for (let o = 0; o < O; o++) k = Math.max(k, Math.ceil(((o + 1) * L) / O) - Math.floor((o * L) / O));
+    return [k, Math.max(1, Math.floor(L / O))];
+  };
+  const [kh, sh] = dim(inShape[1], out[0]), [kw, sw] = dim(inShape[2], out[1]);
+  return { kernel: [kh, kw], stride: [sh, sw] };
+}
+
+/** torch.nn.AdaptiveMaxPool2d(outputSize) on ops.adaptiveMaxPool2d (indices kept for backward while training). */
+export class AdaptiveMaxPool2d extends Layer {
+  readonly type = 'adaptiveMaxPool2d';
+  private readonly size: [number | null, number | null];
+  private out: [number, number] = [1, 1];
+  private indices: Tensor | null = null;
+  private xShape: number[] = [];
+
+  constructor(o: AdaptiveMaxPool2dLayerOptions) {
+    super();
+    const c = checkOptions('adaptiveMaxPool2d', o, ['outputSize']);
+    this.size = adaptiveSize('adaptiveMaxPool2d', c.outputSize);
+  }
+
+  inferShape(inShape: readonly number[]): number[] {
+    const shape = adaptiveShape('adaptiveMaxPool2d', this.size, inShape);
+    this.out = [shape[1], shape[2]];
+    return shape;
+  }
+
+  forward(x: Tensor, keep: boolean): Tensor {
+    this.clearCache();
+    const { y, indices } = this.e.ops.adaptiveMaxPool2d(x, this.out);
+    if (keep) { this.indices = indices; this.xShape = [...x.shape]; } else indices.dispose();
+    return y;
+  }
+
+  backward(dy: Tensor): Tensor {
+    if (!this.indices) throw new Error(`${this.label}: backward without a training forward`);
+    const dx = this.e.ops.adaptiveMaxPool2dBackward(dy, this.indices, this.xShape);
+    this.clearCache();
+    return dx;
+  }
+
+  override clearCache(): void {
+    this.indices?.dispose();
+    this.indices = null;
+  }
+
+  override geometry(): LayerGeometry {
+    return adaptiveGeometry(this.inputShape, this.out);
+  }
+
+  config(): LayerConfig {
+    return { type: this.type, outputSize: [...this.size] };
   }
 }

@@ -10,13 +10,19 @@ import * as loss from './loss.js';
 import * as optim from './optim.js';
 import * as elementwise from './elementwise.js';
 import * as concat from './concat.js';
+import * as adaptivePool from './adaptive-pool.js';
+// Only the ops: local.ts also exports localGeometry (for the layer), which takes no engine.
+import { locallyConnected2d, locallyConnected2dBackward } from './local.js';
 
 export type { Conv2dOptions, Conv1dOptions, ConvBackwardFlags, ConvGrads, PaddingMode } from './conv.js';
-export type { MaxPool2dOptions, AvgPool2dOptions } from './pool.js';
+export type { MaxPool2dOptions, AvgPool2dOptions, PoolPadding } from './pool.js';
+export type { AdaptiveOutputSize } from './adaptive-pool.js';
+export type { LocallyConnected2dOptions, LocalBackwardFlags } from './local.js';
 export type { BatchNormOptions, NormResult, NormGrads, NormStats } from './norm.js';
 export type { SgdOptions, AdamOptions, SgdState, AdamState } from './optim.js';
 
-const modules = { ...conv, ...pool, ...norm, ...act, ...linear, ...loss, ...optim, ...elementwise, ...concat };
+const modules = { ...conv, ...pool, ...norm, ...act, ...linear, ...loss, ...optim, ...elementwise, ...concat, ...adaptivePool,
+                  locallyConnected2d, locallyConnected2dBackward };
 type Modules = typeof modules;
 type Bound<F> = F extends (e: Engine, ...args: infer A) => infer R ? (...args: A) => R : never;
 export type Ops = { [K in keyof Modules]: Bound<Modules[K]> };

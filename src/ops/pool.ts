@@ -3,11 +3,18 @@ import type { Engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
 import { checkShape, checkTensor, fail, options, pair, posInt, shapeStr } from './check.js';
 import { runSplit, MEMORY_BOUND_WEIGHT } from './parallel.js';
+import { samePadding } from './conv.js';
+
+/**
+ * Pooling padding: symmetric (a number or [ph, pw], PyTorch) or TensorFlow's 'same' (out = ⌈in / stride⌉, total
+ * max((out − 1)·stride + (k − 1)·dilation + 1 − in, 0), the odd pixel at bottom/right) or 'valid' (none).
+ */
+export type PoolPadding = number | [number, number] | 'same' | 'valid';
 
 export interface MaxPool2dOptions {
   kernel: number | [number, number];
   stride?: number | [number, number];
-  padding?: number | [number, number];
+  padding?: PoolPadding;
   dilation?: number | [number, number];
   ceilMode?: boolean;
 }
@@ -15,8 +22,9 @@ export interface MaxPool2dOptions {
 export interface AvgPool2dOptions {
   kernel: number | [number, number];
   stride?: number | [number, number];
-  padding?: number | [number, number];
+  padding?: PoolPadding;
   ceilMode?: boolean;
+  /** Default true; with padding 'same' it must be false or absent (TensorFlow divides by the in-range count). */
   countIncludePad?: boolean;
   divisorOverride?: number;
 }
@@ -33,18 +41,43 @@ function outputSize(size: number, k: number, pad: number, stride: number, dilati
   return out;
 }
 
+/**
+ * The kernels take the top/left padding and the output size; cells past the input at the bottom/right are
+ * skipped like padding, so the asymmetric 'same' padding needs no more than its top/left part and its output size.
+ */
 function geometry(op: string, xShape: readonly number[], opts: Partial<MaxPool2dOptions>, dilated: boolean): PoolGeometry {
   if (opts.kernel === undefined) fail(op, 'kernel', 'a positive integer or a pair of them', undefined);
   const [KH, KW] = pair(op, 'kernel', opts.kernel);
   const [SH, SW] = pair(op, 'stride', opts.stride ?? [KH, KW]);
-  const [PH, PW] = pair(op, 'padding', opts.padding ?? 0, true);
   const [DH, DW] = dilated ? pair(op, 'dilation', opts.dilation ?? 1) : [1, 1];
   const ceil = opts.ceilMode ?? false;
   if (typeof ceil !== 'boolean') fail(op, 'ceilMode', 'a boolean', ceil);
+  const [N, C, H, W] = xShape;
+  const p = opts.padding ?? 0;
+  if (typeof p === 'string' && p !== 'same' && p !== 'valid') {
+    fail(op, 'padding', "a non-negative integer, a pair of them, 'same' or 'valid'", p);
+  }
+  if (p === 'same') {
+    if (ceil) fail(op, 'ceilMode', "false with padding 'same' (its output size is ⌈input / stride⌉)", ceil);
+    const [PH] = samePadding(H, KH, DH, SH), [PW] = samePadding(W, KW, DW, SW);
+    const OH = Math.ceil(H / SH), OW = Math.ceil(W / SW);
+    // A dilated kernel can step over the whole input from the padding: such a window would have no element.
+    for (const [size, k, d, s, pad, out, dim] of [[H, KH, DH, SH, PH, OH, 'H'], [W, KW, DW, SW, PW, OW, 'W']] as const) {
+      for (let o = 0; o < out; o++) {
+        let inside = false;
+        for (let t = 0; t < k && !inside; t++) inside = o * s - pad + t * d >= 0 && o * s - pad + t * d < size;
+        if (!inside) {
+          fail(op, 'dilation', `small enough that every 'same' window holds an input element (output ${dim} ${o} of ` +
+            `input ${dim} = ${size}, kernel ${k}, stride ${s} sees only padding)`, [DH, DW]);
+        }
+      }
+    }
+    return { N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW };
+  }
+  const [PH, PW] = p === 'valid' ? [0, 0] : pair(op, 'padding', p, true);
   if (PH > Math.floor(KH / 2) || PW > Math.floor(KW / 2)) {
     fail(op, 'padding', `at most half the kernel (≤ [${Math.floor(KH / 2)}, ${Math.floor(KW / 2)}] for kernel [${KH}, ${KW}])`, [PH, PW]);
   }
-  const [N, C, H, W] = xShape;
   const OH = outputSize(H, KH, PH, SH, DH, ceil), OW = outputSize(W, KW, PW, SW, DW, ceil);
   if (OH < 1 || OW < 1) {
     throw new Error(`${op}: output size must be positive: input ${H}×${W}, kernel ${KH}×${KW}, stride ${SH}×${SW}, ` +
@@ -103,9 +136,15 @@ export function maxPool2dBackward(e: Engine, dy: Tensor, indices: Tensor, xShape
   return dx;
 }
 
+/**
+ * [countIncludePad, divisorOverride] for the kernel. With padding 'same' the divisor is TensorFlow's: the number of
+ * in-range elements of the window (countIncludePad false; true is rejected); divisorOverride still replaces it.
+ */
 function avgArgs(op: string, opts: Partial<AvgPool2dOptions>): [number, number] {
-  const cip = opts.countIncludePad ?? true;
+  const same = opts.padding === 'same';
+  const cip = opts.countIncludePad ?? !same;
   if (typeof cip !== 'boolean') fail(op, 'countIncludePad', 'a boolean', cip);
+  if (same && cip) fail(op, 'countIncludePad', "false or absent with padding 'same' (padded cells are never counted)", cip);
   const div = opts.divisorOverride == null ? 0 : posInt(op, 'divisorOverride', opts.divisorOverride);
   return [cip ? 1 : 0, div];
 }

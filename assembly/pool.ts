@@ -178,8 +178,9 @@ function maxpool2x2Indices(x: usize, y: usize, idx: usize, P: i32, OH: i32, W: i
   if (withIdx) store<i32>(at(ip, o), bestIdx);
 }
 
-/** dx[p, idx] += dy[p, o] for every output o (dx is zeroed first). Returns how many indices were outside [0, HW) (skipped). */
-export function maxpool2d_backward(dy: usize, idx: usize, dx: usize, P: i32, HW: i32, OHW: i32): i32 {
+/** dx[p, idx] += dy[p, o] for every output o (dx is zeroed first). Returns how many indices were outside [0, HW) (skipped), and stores it at badOut (an i32) unless that is 0
+ * (a worker thread's return value is not seen by the caller). */
+export function maxpool2d_backward(dy: usize, idx: usize, dx: usize, P: i32, HW: i32, OHW: i32, badOut: usize): i32 {
   memory.fill(dx, 0, <usize>(P * HW) << 2);
   let bad = 0;
   for (let p = 0; p < P; p++) {
@@ -193,6 +194,7 @@ export function maxpool2d_backward(dy: usize, idx: usize, dx: usize, P: i32, HW:
       store<f32>(d, load<f32>(d) + load<f32>(at(dyp, o)));
     }
   }
+  if (badOut) store<i32>(badOut, bad);
   return bad;
 }
 

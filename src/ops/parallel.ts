@@ -20,6 +20,11 @@ export function splitRange(n: number, parts: number): [number, number][] {
   return out;
 }
 
+/** How runSplit divides n items of an op of `flops` work: one run per thread, or one run when not worth it. */
+export function splitParts(e: Engine, n: number, flops: number): [number, number][] {
+  return e.threads > 1 && flops >= e.minParallelFlops ? splitRange(n, e.threads) : [[0, n]];
+}
+
 /**
  * Runs `job(start, count, scratch)` over [0, n) split across the threads when the op is worth it
  * (flops ≥ e.minParallelFlops), else once over everything; each thread gets its own scratch block
@@ -27,6 +32,6 @@ export function splitRange(n: number, parts: number): [number, number][] {
  */
 export function runSplit(e: Engine, n: number, flops: number, what: string, scratchBytes: number,
                          job: (start: number, count: number, scratch: number) => Job): void {
-  const parts = e.threads > 1 && flops >= e.minParallelFlops ? splitRange(n, e.threads) : [[0, n] as [number, number]];
+  const parts = splitParts(e, n, flops);
   e.parallel(parts.map(([start, count], t) => job(start, count, scratchBytes > 0 ? e.scratch(scratchBytes, what, t) : 0)));
 }

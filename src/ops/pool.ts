@@ -2,7 +2,7 @@
 import type { Engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
 import { checkShape, checkTensor, fail, options, pair, posInt, shapeStr } from './check.js';
-import { runSplit, MEMORY_BOUND_WEIGHT } from './parallel.js';
+import { runSplit, splitParts, MEMORY_BOUND_WEIGHT } from './parallel.js';
 import { samePadding } from './conv.js';
 
 /**
@@ -128,7 +128,15 @@ export function maxPool2dBackward(e: Engine, dy: Tensor, indices: Tensor, xShape
     throw new Error(`${op}: dy must have N, C = ${N}, ${C} of xShape ${shapeStr(xShape)}, got shape ${shapeStr(dy.shape)}`);
   }
   const dx = e.empty([N, C, H, W], 'float32', op);
-  const bad = e.kernels.maxpool2d_backward(dy.offset, indices.offset, dx.offset, N * C, H * W, dy.shape[2] * dy.shape[3]);
+  // Planes split over the threads; each part counts its out-of-range indices into its own scratch word.
+  const OHW = dy.shape[2] * dy.shape[3];
+  const parts = splitParts(e, N * C, MEMORY_BOUND_WEIGHT * dx.size);
+  const counters = parts.map((_, t) => e.scratch(4, op, t));
+  e.parallel(parts.map(([p0, n], t) => ({
+    fn: 'maxpool2d_backward',
+    args: [dy.offset + 4 * p0 * OHW, indices.offset + 4 * p0 * OHW, dx.offset + 4 * p0 * H * W, n, H * W, OHW, counters[t]],
+  })));
+  const bad = counters.reduce((sum, at) => sum + e.i32(at, 1)[0], 0);
   if (bad > 0) {
     dx.dispose();
     throw new Error(`${op}: indices must lie in [0, H·W = ${H * W}), got ${bad} outside that range`);

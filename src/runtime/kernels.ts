@@ -22,7 +22,7 @@ export interface Kernels {
   conv2d_backward_filter(dy: Ptr, x: Ptr, dw: Ptr, db: Ptr, ...geometry: number[]): void;
   maxpool2d_forward(x: Ptr, y: Ptr, idx: Ptr, P: number, H: number, W: number, KH: number, KW: number,
                     SH: number, SW: number, PH: number, PW: number, DH: number, DW: number, OH: number, OW: number): void;
-  maxpool2d_backward(dy: Ptr, idx: Ptr, dx: Ptr, P: number, HW: number, OHW: number): number;
+  maxpool2d_backward(dy: Ptr, idx: Ptr, dx: Ptr, P: number, HW: number, OHW: number, badOut: Ptr): number;
   avgpool2d_forward(x: Ptr, y: Ptr, P: number, H: number, W: number, KH: number, KW: number, SH: number, SW: number,
                     PH: number, PW: number, OH: number, OW: number, countIncludePad: number, divisorOverride: number): void;
   avgpool2d_backward(dy: Ptr, dx: Ptr, P: number, H: number, W: number, KH: number, KW: number, SH: number, SW: number,

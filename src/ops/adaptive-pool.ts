@@ -85,7 +85,7 @@ export function adaptiveMaxPool2dBackward(e: Engine, dy: Tensor, indices: Tensor
   checkDy(e, op, dy, xShape);
   checkTensor(e, op, 'indices', indices, { dtype: 'int32', shape: dy.shape });
   const dx = e.empty([N, C, H, W], 'float32', op);
-  const bad = e.kernels.maxpool2d_backward(dy.offset, indices.offset, dx.offset, N * C, H * W, dy.shape[2] * dy.shape[3]);
+  const bad = e.kernels.maxpool2d_backward(dy.offset, indices.offset, dx.offset, N * C, H * W, dy.shape[2] * dy.shape[3], 0);
   if (bad > 0) {
     dx.dispose();
     throw new Error(`${op}: indices must lie in [0, H·W = ${H * W}), got ${bad} outside that range`);

@@ -30,8 +30,11 @@ export interface InitOptions {
   /** Which build to run: 'auto' (default) picks the best the host validates. */
   backend?: 'auto' | Backend;
   /**
-   * Threads for the heavy kernels (default 1): in Node, threads − 1 worker_threads share the engine's memory
-   * (the shared-memory build); convolutions split their work over them.
+   * Threads for the heavy kernels: threads − 1 workers (Node worker_threads, or Web Workers in a
+   * cross-origin-isolated page) share the engine's memory (the shared-memory build); convolutions, GEMM,
+   * pooling, batch norm and large optimizer steps split their work over them. Default: the machine's cores
+   * (os.availableParallelism() / navigator.hardwareConcurrency) up to 8, or 1 where SharedArrayBuffer is
+   * unavailable (without a warning; asking for more there warns once).
    */
   threads?: number;
   /**
@@ -69,13 +72,27 @@ async function compileOptimized(compile: () => Promise<WebAssembly.Module>): Pro
   }
 }
 
+/** The machine's cores, capped at 8 (Amdahl: beyond that the serial parts of a step dominate); 1 without shared memory. */
+async function defaultThreads(): Promise<number> {
+  if (typeof SharedArrayBuffer === 'undefined') return 1;
+  let cores = 1;
+  if (typeof process !== 'undefined' && typeof process.versions?.node === 'string') {
+    const os = await import('node:os');
+    cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  } else if (typeof navigator !== 'undefined') {
+    if ((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false) return 1;
+    cores = navigator.hardwareConcurrency || 1;
+  }
+  return Math.max(1, Math.min(8, cores));
+}
+
 /** Starts an engine: detects features, compiles and instantiates the chosen build on a fresh memory. */
 export async function init(options: InitOptions = {}): Promise<Engine> {
   const requested = options.backend ?? 'auto';
   if (requested !== 'auto' && !BACKENDS.includes(requested)) {
     throw new Error(`init: backend must be one of 'auto', ${BACKENDS.map((b) => `'${b}'`).join(', ')}; got '${String(requested)}'`);
   }
-  const threads = options.threads ?? 1;
+  const threads = options.threads ?? await defaultThreads();
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`init: threads must be a positive integer, got ${threads}`);
   const maxMemoryBytes = options.maxMemoryBytes ?? WASM32_MAX;
   if (!(maxMemoryBytes >= 65536 && maxMemoryBytes <= WASM32_MAX)) {

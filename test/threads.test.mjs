@@ -114,6 +114,13 @@ test('memory grown after the workers started is visible to them', async () => {
   one.dispose();
 });
 
+test('the default thread count is the machine\'s cores (capped at 8)', async () => {
+  const { availableParallelism } = await import('node:os');
+  const nn = await init({ backend });
+  assert.is(nn.threads, Math.min(8, availableParallelism()));
+  nn.dispose();
+});
+
 test('a Node process that used threads exits by itself', () => {
   const url = new URL('../dist/index.js', import.meta.url).href;
   const script = `import { init } from ${JSON.stringify(url)};

@@ -58,12 +58,15 @@ function warnOnce(message: string): void {
 }
 const SHARED_MAX = 32768 * 65536;
 
+// Node-only modules by variable specifiers: browser bundlers leave such imports alone (they run only under Node).
+const NODE_V8 = 'node:v8', NODE_OS = 'node:os';
+
 /**
  * Node: compiles with V8's optimizing compiler from the start. Worker instances of a module otherwise stay on
  * the baseline (Liftoff) code for a long time — measured: 2 threads slower than 1 until this was added.
  */
 async function compileOptimized(compile: () => Promise<WebAssembly.Module>): Promise<WebAssembly.Module> {
-  const v8 = await import('node:v8');
+  const v8 = await import(/* @vite-ignore */ NODE_V8) as typeof import('node:v8');
   v8.setFlagsFromString('--no-liftoff');
   try {
     return await compile();
@@ -77,7 +80,7 @@ async function defaultThreads(): Promise<number> {
   if (typeof SharedArrayBuffer === 'undefined') return 1;
   let cores = 1;
   if (typeof process !== 'undefined' && typeof process.versions?.node === 'string') {
-    const os = await import('node:os');
+    const os = await import(/* @vite-ignore */ NODE_OS) as typeof import('node:os');
     cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
   } else if (typeof navigator !== 'undefined') {
     if ((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false) return 1;

@@ -17,13 +17,15 @@ function buildUrl(backend: Backend, shared: boolean): URL {
 }
 
 const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+// A variable specifier: browser bundlers leave the import alone (it runs only under Node).
+const NODE_FS = 'node:fs/promises';
 
 /** Compiles the wasm module of a build; `base` replaces the directory the .wasm files are looked up in. */
 export async function compileBuild(backend: Backend, shared: boolean, base?: string | URL): Promise<WebAssembly.Module> {
   const file = `${backend}${shared ? '-shared' : ''}.wasm`;
   const url = base ? new URL(file, base) : buildUrl(backend, shared);
   if (isNode && url.protocol === 'file:') {
-    const { readFile } = await import('node:fs/promises');
+    const { readFile } = await import(/* @vite-ignore */ NODE_FS) as typeof import('node:fs/promises');
     return WebAssembly.compile(await readFile(url));
   }
   const response = await fetch(url);

@@ -185,11 +185,11 @@ export function rownorm_forward(x: usize, y: usize, mean: usize, invStd: usize, 
   }
 }
 
-/** Gradients of rownorm_forward; dγ, dβ (G·CPR channels, written when γ ≠ 0) sum over all rows. */
+/** Gradients of rownorm_forward; dγ, dβ (G·CPR channels, written when γ ≠ 0 and dgamma ≠ 0: a frozen layer needs none) sum over all rows. */
 export function rownorm_backward(dy: usize, x: usize, mean: usize, invStd: usize, dx: usize,
                                  dgamma: usize, dbeta: usize, R: i32, D: i32,
                                  gamma: usize, G: i32, CPR: i32, S: i32): void {
-  if (gamma) {
+  if (gamma && dgamma) {
     memory.fill(dgamma, 0, <usize>(G * CPR) << 2);
     memory.fill(dbeta, 0, <usize>(G * CPR) << 2);
   }
@@ -208,7 +208,7 @@ export function rownorm_backward(dy: usize, x: usize, mean: usize, invStd: usize
         const g = gamma ? load<f32>(at(gamma, ch0 + cc)) : <f32>1;
         sumG += g * sdy;
         sumGXhat += g * sdyx;
-        if (gamma) {
+        if (gamma && dgamma) {
           store<f32>(at(dgamma, ch0 + cc), load<f32>(at(dgamma, ch0 + cc)) + sdyx);
           store<f32>(at(dbeta, ch0 + cc), load<f32>(at(dbeta, ch0 + cc)) + sdy);
         }
@@ -231,8 +231,10 @@ export function rownorm_backward(dy: usize, x: usize, mean: usize, invStd: usize
       const d = load<f32>(at(dyr, j)), xh = (load<f32>(at(xr, j)) - m) * inv, g = load<f32>(at(gr, j));
       sumG += d * g;
       sumGXhat += d * g * xh;
-      store<f32>(at(dgr, j), load<f32>(at(dgr, j)) + d * xh);
-      store<f32>(at(dbr, j), load<f32>(at(dbr, j)) + d);
+      if (dgamma) {
+        store<f32>(at(dgr, j), load<f32>(at(dgr, j)) + d * xh);
+        store<f32>(at(dbr, j), load<f32>(at(dbr, j)) + d);
+      }
     }
     const mg = sumG / fD, mgx = sumGXhat / fD;
     let j = 0;

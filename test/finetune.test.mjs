@@ -189,4 +189,122 @@ test('the workflow: load weights, freeze the body, replace the head, train it; t
   model.dispose();
 }));
 
+// Issue #9: frozen linear and norm layers (and locallyConnected2d) compute no parameter gradients at all: their
+// backward op is called with the gradient flags off and returns no dW / dγ / dβ; after fit with weight decay and
+// momentum their parameters are bit-identical while the trainable ones moved.
+
+/** Records the backward op calls of one layer (its engine seen through a proxy whose ops are wrapped). */
+function spyBackward(layer) {
+  const calls = [];
+  const e = layer.e;
+  const ops = Object.fromEntries(Object.entries(e.ops).map(([k, f]) => [k, !k.endsWith('Backward') ? f
+    : (...args) => { const r = f(...args); calls.push({ op: k, args, keys: Object.keys(r).sort() }); return r; }]));
+  layer.e = new Proxy(e, { get: (t, k) => (k === 'ops' ? ops : Reflect.get(t, k)) });
+  return { calls, restore: () => { layer.e = e; } };
+}
+
+function frozenNet(seed) {
+  return nn.sequential([
+    L.conv2d(4, 3, { padding: 1 }), L.batchNorm2d(), L.groupNorm(2), L.instanceNorm2d({ affine: true }), L.relu(),
+    L.locallyConnected2d(3, 2, { stride: 2 }), L.flatten(), L.linear(6), L.layerNorm(), L.relu(), L.linear(3),
+  ], { inputShape: [1, 6, 6], seed });
+}
+const FROZEN = [1, 2, 3, 5, 7, 8];
+
+test('frozen linear / norm / locallyConnected2d layers: backward ops called without parameter gradients', () => checkNoLeak(nn, () => {
+  const model = frozenNet(21);
+  for (const i of FROZEN) model.layers[i].trainable = false;
+  const spies = FROZEN.map((i) => spyBackward(model.layers[i]));
+  const trainableSpies = [0, 10].map((i) => spyBackward(model.layers[i]));
+  const x = nn.tensor(randArr(22, 4 * 36), [4, 1, 6, 6]), dy = nn.tensor(randArr(23, 12), [4, 3]);
+  model.train();
+  const y = model.forward(x);
+  model.backward(dy);
+  const seen = spies.map((s) => s.calls.map((c) => `${c.op}: ${c.keys.join(',')}`));
+  assert.equal(seen, [
+    ['batchNorm2dBackward: dx'], ['groupNormBackward: dx'], ['instanceNormBackward: dx'], ['locallyConnected2dBackward: dx'],
+    ['linearBackward: dx'], ['layerNormBackward: dx'],
+  ]);
+  // the flags that asked for it
+  assert.equal(spies[0].calls[0].args[5], { training: false, params: false }, 'frozen BatchNorm: eval statistics, no dγ/dβ');
+  assert.equal(spies[4].calls[0].args[3], { bias: false, weight: false });
+  assert.equal(spies[3].calls[0].args[4], { bias: false, input: true, weight: false });
+  // trainable layers around them still get theirs (the first conv needs no dx)
+  assert.equal(trainableSpies.map((s) => s.calls[0].keys), [['db', 'dw'], ['db', 'dw', 'dx']]);
+  for (const [k, p] of model.namedParameters()) {
+    const layer = Number(k.split('.')[0]);
+    if (FROZEN.includes(layer)) assert.is(p.grad, null, `${k} has no gradient`);
+    else assert.ok(p.grad, `${k} has a gradient`);
+  }
+  // unfrozen again: the same layers compute all their gradients
+  model.zeroGrad();
+  for (const s of spies) s.calls.length = 0;
+  model.unfreeze();
+  const y2 = model.forward(x);
+  model.backward(dy);
+  assert.equal(spies.map((s) => s.calls[0].keys), [
+    ['dbeta', 'dgamma', 'dx'], ['dbeta', 'dgamma', 'dx'], ['dbeta', 'dgamma', 'dx'], ['db', 'dw', 'dx'], ['db', 'dw', 'dx'], ['dbeta', 'dgamma', 'dx'],
+  ]);
+  model.zeroGrad();
+  for (const s of [...spies, ...trainableSpies]) s.restore();
+  disposeAll([x, dy, y, y2]);
+  model.dispose();
+}));
+
+for (const [name, makeOpt] of [['sgd (momentum, weight decay)', () => nn.optim.sgd({ lr: 0.05, momentum: 0.9, weightDecay: 0.01 })],
+                               ['adamw', () => nn.optim.adamw({ lr: 0.01, weightDecay: 0.05 })]]) {
+  test(`frozen linear / norm / locallyConnected2d weights stay bit-identical through fit with ${name}`, () => checkNoLeak(nn, async () => {
+    const model = frozenNet(31);
+    for (const i of FROZEN) model.layers[i].trainable = false;
+    const before = snapshot(model);
+    const opt = makeOpt();
+    const d = { ...data(24, 5), shape: [1, 8, 8] };
+    // 6×6 inputs for this net: crop the 8×8 digits of data()
+    const x = new Float32Array(24 * 36);
+    for (let n = 0; n < 24; n++) for (let h = 0; h < 6; h++) for (let w = 0; w < 6; w++) x[n * 36 + h * 6 + w] = d.x[n * 64 + (h + 1) * 8 + w + 1];
+    await model.fit({ x, y: d.y, shape: [1, 6, 6] }, { optimizer: opt, epochs: 2, batchSize: 8, verbose: 0 });
+    const after = snapshot(model);
+    for (const [k, v] of before) {
+      const layer = Number(k.split('.')[0]);
+      if (FROZEN.includes(layer)) assert.equal(after.get(k), v, `${k} bit-identical`);
+      else assert.not.equal(after.get(k), v, `${k} trained`);
+    }
+    opt.dispose();
+    model.dispose();
+  }));
+}
+
+test('norm and linear backward ops without parameter gradients give the same dx, bit for bit', () => checkNoLeak(nn, () => {
+  const o = nn.ops;
+  const x = nn.tensor(randArr(41, 3 * 4 * 5 * 6).map((v) => 2 * v + 0.3), [3, 4, 5, 6]), dy = nn.tensor(randArr(42, 3 * 4 * 5 * 6), [3, 4, 5, 6]);
+  const c4 = nn.tensor(randArr(43, 4).map((v) => v + 1.5), [4]), b4 = nn.tensor(randArr(44, 4), [4]);
+  const ln = nn.tensor(randArr(45, 30).map((v) => v + 1.5), [5, 6]);
+  const made = [x, dy, c4, b4, ln];
+  const cases = {
+    'batchNorm2d (training)': (params) => { const f = o.batchNorm2d(x, c4, b4, null, null, { training: true }); made.push(f);
+      return o.batchNorm2dBackward(dy, x, c4, f.mean, f.invStd, { training: true, params }); },
+    'batchNorm2d (eval statistics)': (params) => { const f = o.batchNorm2d(x, c4, b4, null, null, { training: true }); made.push(f);
+      return o.batchNorm2dBackward(dy, x, c4, f.mean, f.invStd, { training: false, params }); },
+    layerNorm: (params) => { const f = o.layerNorm(x, [5, 6], ln, null); made.push(f); return o.layerNormBackward(dy, x, [5, 6], ln, f, { params }); },
+    groupNorm: (params) => { const f = o.groupNorm(x, 2, c4, b4); made.push(f); return o.groupNormBackward(dy, x, 2, c4, f, { params }); },
+    instanceNorm: (params) => { const f = o.instanceNorm(x, c4, b4); made.push(f); return o.instanceNormBackward(dy, x, c4, f, { params }); },
+  };
+  for (const [name, run] of Object.entries(cases)) {
+    const all = run(true), dxOnly = run(false);
+    made.push(all, dxOnly);
+    assert.equal(Object.keys(all).sort(), ['dbeta', 'dgamma', 'dx'], name);
+    assert.equal(Object.keys(dxOnly), ['dx'], name);
+    assert.equal(Array.from(dxOnly.dx.read()), Array.from(all.dx.read()), `${name}: dx`);
+  }
+  const xl = nn.tensor(randArr(46, 12), [3, 4]), w = nn.tensor(randArr(47, 8), [2, 4]), dyl = nn.tensor(randArr(48, 6), [3, 2]);
+  const all = o.linearBackward(dyl, xl, w), dxOnly = o.linearBackward(dyl, xl, w, { bias: false, weight: false });
+  assert.equal(Object.keys(dxOnly), ['dx']);
+  assert.equal(Array.from(dxOnly.dx.read()), Array.from(all.dx.read()), 'linear: dx');
+  assert.throws(() => o.linearBackward(dyl, xl, w, { weight: 'no' }), /linearBackward: opts.weight must be a boolean, got 'no'/);
+  const f = o.layerNorm(x, [5, 6], ln, null);
+  assert.throws(() => o.layerNormBackward(dy, x, [5, 6], ln, f, { params: 1 }), /layerNormBackward: flags.params must be a boolean, got 1/);
+  assert.throws(() => o.batchNorm2dBackward(dy, x, c4, c4, c4, { params: 'no' }), /batchNorm2dBackward: params must be a boolean, got 'no'/);
+  disposeAll([made, xl, w, dyl, all, dxOnly, f]);
+}));
+
 test.run();

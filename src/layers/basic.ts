@@ -69,8 +69,9 @@ export class Linear extends Layer {
 
   backward(dy: Tensor, needInput: boolean): Tensor | null {
     if (!this.x) throw new Error(`${this.label}: backward without a training forward`);
-    const g = this.e.ops.linearBackward(dy, this.x, this.weight.value, { bias: !!this.biasP?.trainable });
-    this.weight.accumulate(g.dw);
+    // Frozen weights / bias get no gradient computed at all.
+    const g = this.e.ops.linearBackward(dy, this.x, this.weight.value, { bias: !!this.biasP?.trainable, weight: this.weight.trainable });
+    if (g.dw) this.weight.accumulate(g.dw);
     if (g.db) this.biasP!.accumulate(g.db);
     this.x = null;
     if (!needInput) { g.dx.dispose(); return null; }

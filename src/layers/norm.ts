@@ -31,6 +31,11 @@ abstract class NormWithStats extends Layer {
     return this.cache;
   }
 
+  /** Whether backward should compute dγ, dβ: not for a frozen layer (or one without them). */
+  protected wantParamGrads(gamma: Param | null, beta: Param | null): boolean {
+    return !!(gamma?.trainable || beta?.trainable);
+  }
+
   /** Adds dγ, dβ into the parameters (frees them when the layer has none), drops the cache, returns dx. */
   protected finishBackward(g: { dx: Tensor; dgamma?: Tensor; dbeta?: Tensor }, gamma: Param | null, beta: Param | null): Tensor {
     if (gamma && g.dgamma) gamma.accumulate(g.dgamma); else g.dgamma?.dispose();
@@ -109,7 +114,8 @@ class BatchNormBase extends NormWithStats {
 
   backward(dy: Tensor): Tensor {
     const c = this.cached();
-    const g = this.e.ops.batchNorm2dBackward(dy, c.x, this.gammaP?.value ?? null, c.mean, c.invStd, { training: c.training });
+    const g = this.e.ops.batchNorm2dBackward(dy, c.x, this.gammaP?.value ?? null, c.mean, c.invStd,
+      { training: c.training, params: this.wantParamGrads(this.gammaP, this.betaP) });
     return this.finishBackward(g, this.gammaP, this.betaP);
   }
 
@@ -204,7 +210,8 @@ export class LayerNorm extends NormWithStats {
 
   backward(dy: Tensor): Tensor {
     const c = this.cached();
-    const g = this.e.ops.layerNormBackward(dy, c.x, this.normalizedShape!, this.gamma?.value ?? null, c);
+    const g = this.e.ops.layerNormBackward(dy, c.x, this.normalizedShape!, this.gamma?.value ?? null, c,
+      { params: this.wantParamGrads(this.gamma, this.beta) });
     return this.finishBackward(g, this.gamma, this.beta);
   }
 
@@ -279,7 +286,8 @@ class RowNormChannels extends NormWithStats {
   backward(dy: Tensor): Tensor {
     const c = this.cached();
     const o = this.e.ops, g = this.gamma?.value ?? null;
-    const r = this.groups === null ? o.instanceNormBackward(dy, c.x, g, c) : o.groupNormBackward(dy, c.x, this.groups, g, c);
+    const flags = { params: this.wantParamGrads(this.gamma, this.beta) };
+    const r = this.groups === null ? o.instanceNormBackward(dy, c.x, g, c, flags) : o.groupNormBackward(dy, c.x, this.groups, g, c, flags);
     return this.finishBackward(r, this.gamma, this.beta);
   }
 

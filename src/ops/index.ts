@@ -18,7 +18,7 @@ export type { Conv2dOptions, Conv1dOptions, ConvBackwardFlags, ConvGrads, Paddin
 export type { MaxPool2dOptions, AvgPool2dOptions, PoolPadding } from './pool.js';
 export type { AdaptiveOutputSize } from './adaptive-pool.js';
 export type { LocallyConnected2dOptions, LocalBackwardFlags } from './local.js';
-export type { BatchNormOptions, NormResult, NormGrads, NormStats } from './norm.js';
+export type { BatchNormOptions, NormResult, NormGrads, NormStats, NormBackwardFlags } from './norm.js';
 export type { SgdOptions, AdamOptions, SgdState, AdamState } from './optim.js';
 
 const modules = { ...conv, ...pool, ...norm, ...act, ...linear, ...loss, ...optim, ...elementwise, ...concat, ...adaptivePool,

@@ -2,7 +2,7 @@
 import type { Engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
 import { checkOptional, checkShape, checkTensor, fail, finite, options, posInt, shapeStr } from './check.js';
-import { runSplit, MEMORY_BOUND_WEIGHT } from './parallel.js';
+import { runSplit, splitParts, MEMORY_BOUND_WEIGHT } from './parallel.js';
 
 export interface BatchNormOptions {
   training?: boolean;
@@ -79,8 +79,9 @@ export function batchNorm2d(e: Engine, x: Tensor, gamma: Tensor | null, beta: Te
   return { y, mean, invStd };
 }
 
+/** opts.params (default true): compute dγ, dβ; false (a frozen layer) returns dx only. */
 export function batchNorm2dBackward(e: Engine, dy: Tensor, x: Tensor, gamma: Tensor | null, mean: Tensor, invStd: Tensor,
-                                    opts?: { training?: boolean }): Required<NormGrads> {
+                                    opts?: { training?: boolean; params?: boolean }): NormGrads {
   const op = 'batchNorm2dBackward';
   checkTensor(e, op, 'x', x, { minRank: 2 });
   checkTensor(e, op, 'dy', dy, { shape: x.shape });
@@ -88,17 +89,19 @@ export function batchNorm2dBackward(e: Engine, dy: Tensor, x: Tensor, gamma: Ten
   checkOptional(e, op, 'gamma', gamma, { shape: [C] });
   checkTensor(e, op, 'mean', mean, { shape: [C] });
   checkTensor(e, op, 'invStd', invStd, { shape: [C] });
-  const training = options(op, opts).training ?? true;
+  const o = options(op, opts);
+  const training = o.training ?? true, params = o.params ?? true;
   if (typeof training !== 'boolean') fail(op, 'training', 'a boolean', training);
+  if (typeof params !== 'boolean') fail(op, 'params', 'a boolean', params);
   const dx = e.empty(x.shape, 'float32', op);
-  const dgamma = e.empty([C], 'float32', op);
-  const dbeta = e.empty([C], 'float32', op);
+  const dgamma = params ? e.empty([C], 'float32', op) : null;
+  const dbeta = params ? e.empty([C], 'float32', op) : null;
   runSplit(e, C, MEMORY_BOUND_WEIGHT * x.size, op, 0, (c0, n) => ({
     fn: 'batchnorm_backward',
-    args: [dy.offset, x.offset, ptr(gamma), mean.offset, invStd.offset, dx.offset, dgamma.offset, dbeta.offset, N, C, HW,
+    args: [dy.offset, x.offset, ptr(gamma), mean.offset, invStd.offset, dx.offset, ptr(dgamma), ptr(dbeta), N, C, HW,
            training ? 1 : 0, c0, c0 + n],
   }));
-  return { dx, dgamma, dbeta };
+  return dgamma && dbeta ? { dx, dgamma, dbeta } : { dx };
 }
 
 // ------------------------------------------------------------------------------------------------ row norm
@@ -118,26 +121,57 @@ function rowForward(e: Engine, op: string, x: Tensor, gamma: Tensor | null, beta
   let g = gamma, b = beta, temp: Tensor | null = null;
   if (g && !b) b = temp = e.zeros(affineShape);
   else if (b && !g) { g = temp = e.empty(affineShape, 'float32', op); temp.view().fill(1); }
-  e.kernels.rownorm_forward(x.offset, y.offset, mean.offset, invStd.offset, L.R, L.D, epsilon, ptr(g), ptr(b), L.G, L.CPR, L.S);
+  // Split by samples (G rows each, so r % G, the γ group, stays aligned); rows are independent.
+  runSplit(e, L.R / L.G, MEMORY_BOUND_WEIGHT * x.size, op, 0, (u0, n) => ({
+    fn: 'rownorm_forward',
+    args: [x.offset + 4 * u0 * L.G * L.D, y.offset + 4 * u0 * L.G * L.D, mean.offset + 4 * u0 * L.G, invStd.offset + 4 * u0 * L.G,
+           n * L.G, L.D, epsilon, ptr(g), ptr(b), L.G, L.CPR, L.S],
+  }));
   temp?.dispose();
   return { y, mean, invStd };
 }
 
+/** Flags of the row-norm backward ops: params (default true) computes dγ, dβ (when there is a γ). */
+export interface NormBackwardFlags {
+  params?: boolean;
+}
+
 function rowBackward(e: Engine, op: string, dy: Tensor, x: Tensor, gamma: Tensor | null, stats: NormStats,
-                     L: RowLayout, affineShape: readonly number[]): NormGrads {
+                     L: RowLayout, affineShape: readonly number[], flags: NormBackwardFlags | undefined): NormGrads {
   checkTensor(e, op, 'dy', dy, { shape: x.shape });
   checkOptional(e, op, 'gamma', gamma, { shape: affineShape });
   const s = options(op, stats);
   checkTensor(e, op, 'mean', s.mean, { shape: L.statsShape });
   checkTensor(e, op, 'invStd', s.invStd, { shape: L.statsShape });
+  const params = options(op, flags).params ?? true;
+  if (typeof params !== 'boolean') fail(op, 'flags.params', 'a boolean', params);
   const dx = e.empty(x.shape, 'float32', op);
   const grads: NormGrads = { dx };
-  if (gamma) {
+  if (gamma && params) {
     grads.dgamma = e.empty(affineShape, 'float32', op);
     grads.dbeta = e.empty(affineShape, 'float32', op);
   }
-  e.kernels.rownorm_backward(dy.offset, x.offset, s.mean!.offset, s.invStd!.offset, dx.offset, ptr(grads.dgamma ?? null),
-                             ptr(grads.dbeta ?? null), L.R, L.D, ptr(gamma), L.G, L.CPR, L.S);
+  // Split by samples like the forward; dγ and dβ sum over all rows, so threads after the first write partial
+  // sums into their scratch, added afterwards in thread order (deterministic for a given thread count).
+  const parts = splitParts(e, L.R / L.G, MEMORY_BOUND_WEIGHT * x.size);
+  const channels = L.G * L.CPR;
+  const partials = parts.map((_, t) => (t > 0 && grads.dgamma ? e.scratch(8 * channels, op, t) : 0));
+  const mean = s.mean!, invStd = s.invStd!;
+  e.parallel(parts.map(([u0, n], t) => {
+    const r0 = u0 * L.G;
+    const dg = t === 0 ? ptr(grads.dgamma ?? null) : partials[t], dbt = t === 0 ? ptr(grads.dbeta ?? null) : partials[t] && partials[t] + 4 * channels;
+    return {
+      fn: 'rownorm_backward',
+      args: [dy.offset + 4 * r0 * L.D, x.offset + 4 * r0 * L.D, mean.offset + 4 * r0, invStd.offset + 4 * r0, dx.offset + 4 * r0 * L.D,
+             dg, dbt, n * L.G, L.D, ptr(gamma), L.G, L.CPR, L.S],
+    };
+  }));
+  if (grads.dgamma && grads.dbeta) {
+    for (let t = 1; t < parts.length; t++) {
+      e.kernels.add_forward(grads.dgamma.offset, partials[t], grads.dgamma.offset, channels);
+      e.kernels.add_forward(grads.dbeta.offset, partials[t] + 4 * channels, grads.dbeta.offset, channels);
+    }
+  }
   return grads;
 }
 
@@ -168,10 +202,10 @@ export function layerNorm(e: Engine, x: Tensor, normalizedShape: readonly number
 }
 
 export function layerNormBackward(e: Engine, dy: Tensor, x: Tensor, normalizedShape: readonly number[], gamma: Tensor | null,
-                                  stats: NormStats): NormGrads {
+                                  stats: NormStats, flags?: NormBackwardFlags): NormGrads {
   const op = 'layerNormBackward';
   checkTensor(e, op, 'x', x, { minRank: 1 });
-  return rowBackward(e, op, dy, x, gamma, stats, layerLayout(op, x, normalizedShape), normalizedShape);
+  return rowBackward(e, op, dy, x, gamma, stats, layerLayout(op, x, normalizedShape), normalizedShape, flags);
 }
 
 export function groupNorm(e: Engine, x: Tensor, groups: number, gamma: Tensor | null, beta: Tensor | null,
@@ -182,10 +216,11 @@ export function groupNorm(e: Engine, x: Tensor, groups: number, gamma: Tensor | 
   return rowForward(e, op, x, gamma, beta, eps(op, options(op, opts).eps), L, [x.shape[1]]);
 }
 
-export function groupNormBackward(e: Engine, dy: Tensor, x: Tensor, groups: number, gamma: Tensor | null, stats: NormStats): NormGrads {
+export function groupNormBackward(e: Engine, dy: Tensor, x: Tensor, groups: number, gamma: Tensor | null, stats: NormStats,
+                                  flags?: NormBackwardFlags): NormGrads {
   const op = 'groupNormBackward';
   checkTensor(e, op, 'x', x, { minRank: 2 });
-  return rowBackward(e, op, dy, x, gamma, stats, groupLayout(op, x, posInt(op, 'groups', groups)), [x.shape[1]]);
+  return rowBackward(e, op, dy, x, gamma, stats, groupLayout(op, x, posInt(op, 'groups', groups)), [x.shape[1]], flags);
 }
 
 function instanceLayout(op: string, x: Tensor): RowLayout {
@@ -199,8 +234,9 @@ export function instanceNorm(e: Engine, x: Tensor, gamma: Tensor | null, beta: T
   return rowForward(e, op, x, gamma, beta, eps(op, options(op, opts).eps), instanceLayout(op, x), [x.shape[1]]);
 }
 
-export function instanceNormBackward(e: Engine, dy: Tensor, x: Tensor, gamma: Tensor | null, stats: NormStats): NormGrads {
+export function instanceNormBackward(e: Engine, dy: Tensor, x: Tensor, gamma: Tensor | null, stats: NormStats,
+                                     flags?: NormBackwardFlags): NormGrads {
   const op = 'instanceNormBackward';
   checkTensor(e, op, 'x', x, { minRank: 3 });
-  return rowBackward(e, op, dy, x, gamma, stats, instanceLayout(op, x), [x.shape[1]]);
+  return rowBackward(e, op, dy, x, gamma, stats, instanceLayout(op, x), [x.shape[1]], flags);
 }

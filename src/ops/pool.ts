@@ -193,7 +193,9 @@ export function globalAvgPool2d(e: Engine, x: Tensor): Tensor {
   checkTensor(e, op, 'x', x, { rank: 4 });
   const [N, C, H, W] = x.shape;
   const y = e.empty([N, C, 1, 1], 'float32', op);
-  e.kernels.global_avgpool_forward(x.offset, y.offset, N * C, H * W);
+  runSplit(e, N * C, MEMORY_BOUND_WEIGHT * x.size, op, 0, (p0, n) => ({
+    fn: 'global_avgpool_forward', args: [x.offset + 4 * p0 * H * W, y.offset + 4 * p0, n, H * W],
+  }));
   return y;
 }
 
@@ -202,6 +204,8 @@ export function globalAvgPool2dBackward(e: Engine, dy: Tensor, xShape: readonly 
   const [N, C, H, W] = checkXShape(op, xShape);
   checkTensor(e, op, 'dy', dy, { shape: [N, C, 1, 1] });
   const dx = e.empty([N, C, H, W], 'float32', op);
-  e.kernels.global_avgpool_backward(dy.offset, dx.offset, N * C, H * W);
+  runSplit(e, N * C, MEMORY_BOUND_WEIGHT * dx.size, op, 0, (p0, n) => ({
+    fn: 'global_avgpool_backward', args: [dy.offset + 4 * p0, dx.offset + 4 * p0 * H * W, n, H * W],
+  }));
   return dx;
 }

@@ -17,7 +17,7 @@
 //   node test/suites/browser.run.mjs [--headed] [--only golden|threads|bundle|demo]
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startServer } from '../../scripts/serve.mjs';
 import { ensureBrowserData } from '../../scripts/build-browser-data.mjs';
 
@@ -48,218 +48,223 @@ async function check(name, fn) {
 }
 const expect = (cond, message) => { if (!cond) throw new Error(message); };
 
-// ------------------------------------------------------------------------------------------------------ setup
+async function main() {
+  // ------------------------------------------------------------------------------------------------------ setup
 
-if (!existsSync(CHROMIUM)) {
-  const msg = `${CHROMIUM} is missing: install Debian's browser with \`apt-get update && apt-get install -y chromium\``;
-  if (process.env.CI) {
-    bad('browser tests: Chromium present', `${msg} (.ci/run does this)`);
-    finish(1);
-  }
-  console.log(`\n!!!!!!!! BROWSER TESTS SKIPPED: ${msg} !!!!!!!!\n`);
-  finish(0);
-}
-for (const f of ['dist/index.js', 'build/simd.wasm', 'build/scalar.wasm', 'build/relaxed-simd.wasm']) {
-  if (!existsSync(join(ROOT, f))) { bad('browser tests: build present', `${f} is missing: run \`npm run build\` first`); finish(1); }
-}
-await ensureBrowserData({ print: (s) => console.log(s) });
-const { chromium } = await import('playwright-core');
-
-const servers = [];
-const isolated = await startServer({ port: 0, isolation: true });
-const plain = await startServer({ port: 0, isolation: false });
-servers.push(isolated, plain);
-const browser = await chromium.launch({ executablePath: CHROMIUM, headless: !args.includes('--headed'), args: ['--no-sandbox'] });
-console.log(`Chromium ${browser.version()}; serving ${ROOT} at ${isolated.url} (COOP/COEP) and ${plain.url} (no isolation)`);
-
-/** A fresh page that records uncaught errors and console errors/warnings. */
-async function openPage(viewport = { width: 1280, height: 900 }) {
-  const page = await browser.newPage({ viewport });
-  const log = { errors: [], warnings: [] };
-  page.on('pageerror', (e) => log.errors.push(`uncaught: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/favicon/.test(m.text())) log.errors.push(`console.error: ${m.text()}`);
-    if (m.type() === 'warning') log.warnings.push(m.text());
-  });
-  return { page, log };
-}
-
-const FIXTURES = readdirSync(join(ROOT, 'test', 'fixtures', 'golden')).filter((f) => f.endsWith('.json')).sort();
-
-/** Runs test/browser/golden.html; returns the page's result (throws with diagnostics if the page itself failed). */
-async function goldenPage(server, query) {
-  const { page, log } = await openPage();
-  try {
-    await page.goto(`${server.url}test/browser/golden.html?files=${FIXTURES.join(',')}&${query}`);
-    const r = await page.evaluate(() => window.goldenResult);
-    if (r.error) throw new Error(`the page failed: ${r.error}${log.errors.length ? `\n${log.errors.join('\n')}` : ''}`);
-    return { ...r, crossOriginIsolated: await page.evaluate(() => self.crossOriginIsolated), log };
-  } finally {
-    await page.close();
-  }
-}
-
-// --------------------------------------------------------------------------------------- the op golden suite
-
-try {
-  if (!only || only === 'golden') {
-    for (const backend of ['scalar', 'simd', 'relaxed-simd']) {
-      console.log(`\ngolden suite in Chromium, ${backend} build (${FIXTURES.length} fixture files)`);
-      try {
-        const r = await goldenPage(isolated, `backend=${backend}`);
-        if (r.backend !== backend) bad(`${backend}: the page runs the requested build`, `init({ backend: '${backend}' }) gave '${r.backend}'`);
-        // One test per case: the passes counted, each failure listed with its errors.
-        passed += r.passed;
-        for (const f of r.failures) bad(`${backend} ${f.name}`, f.errors.join('\n'));
-        console.log(`  ${r.passed} cases passed, ${r.failed} failed in ${(r.ms / 1000).toFixed(1)} s`);
-        if (r.passed + r.failed === 0) bad(`${backend}: cases ran`, 'no case ran');
-      } catch (e) {
-        bad(`${backend}: golden page`, e.message);
-      }
+  if (!existsSync(CHROMIUM)) {
+    const msg = `${CHROMIUM} is missing: install Debian's browser with \`apt-get update && apt-get install -y chromium\``;
+    if (process.env.CI) {
+      bad('browser tests: Chromium present', `${msg} (.ci/run does this)`);
+      finish(1);
     }
+    console.log(`\n!!!!!!!! BROWSER TESTS SKIPPED: ${msg} !!!!!!!!\n`);
+    finish(0);
+  }
+  for (const f of ['dist/index.js', 'build/simd.wasm', 'build/scalar.wasm', 'build/relaxed-simd.wasm']) {
+    if (!existsSync(join(ROOT, f))) { bad('browser tests: build present', `${f} is missing: run \`npm run build\` first`); finish(1); }
+  }
+  await ensureBrowserData({ print: (s) => console.log(s) });
+  const { chromium } = await import('playwright-core');
+
+  const servers = [];
+  const isolated = await startServer({ port: 0, isolation: true });
+  const plain = await startServer({ port: 0, isolation: false });
+  servers.push(isolated, plain);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: !args.includes('--headed'), args: ['--no-sandbox'] });
+  console.log(`Chromium ${browser.version()}; serving ${ROOT} at ${isolated.url} (COOP/COEP) and ${plain.url} (no isolation)`);
+
+  /** A fresh page that records uncaught errors and console errors/warnings. */
+  async function openPage(viewport = { width: 1280, height: 900 }) {
+    const page = await browser.newPage({ viewport });
+    const log = { errors: [], warnings: [] };
+    page.on('pageerror', (e) => log.errors.push(`uncaught: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !/favicon/.test(m.text())) log.errors.push(`console.error: ${m.text()}`);
+      if (m.type() === 'warning') log.warnings.push(m.text());
+    });
+    return { page, log };
   }
 
-  // --------------------------------------------------------------------------------------------- threads
-  if (!only || only === 'threads') {
-    console.log('\nthreads in the page');
-    await check('served with COOP/COEP, threads: 2 → 2 threads, a third of the golden cases pass', async () => {
-      const r = await goldenPage(isolated, 'backend=simd&threads=2&every=3');
-      expect(r.crossOriginIsolated === true, 'the page is not cross-origin isolated although the server sent COOP/COEP');
-      expect(r.threads === 2, `nn.threads is ${r.threads}, expected 2`);
-      expect(r.failed === 0 && r.passed > 0, `${r.passed} passed, ${r.failed} failed:\n${r.failures.map((f) => `${f.name}: ${f.errors.join('; ')}`).join('\n')}`);
-    });
-    await check('served without COOP/COEP, threads: 2 → 1 thread with the warning, a third of the golden cases pass', async () => {
-      const r = await goldenPage(plain, 'backend=simd&threads=2&every=3');
-      expect(r.crossOriginIsolated === false, 'the page is cross-origin isolated although no COOP/COEP was sent');
-      expect(r.threads === 1, `nn.threads is ${r.threads}, expected 1`);
-      expect(r.log.warnings.some((w) => /SharedArrayBuffer/.test(w)), `no SharedArrayBuffer warning; console warnings: ${JSON.stringify(r.log.warnings)}`);
-      expect(r.failed === 0 && r.passed > 0, `${r.passed} passed, ${r.failed} failed`);
-    });
-  }
+  const FIXTURES = readdirSync(join(ROOT, 'test', 'fixtures', 'golden')).filter((f) => f.endsWith('.json')).sort();
 
-  // ------------------------------------------------------------------------------------------------ a bundle
-  if (!only || only === 'bundle') {
-    console.log('\nthe package through a bundler (esbuild, platform browser)');
-    const bundle = join(ROOT, 'build', 'browser', 'bundle', 'simdnn.js');
-    let bundled = false;
-    await check('esbuild bundles dist/index.js for the browser (no Node-only import left to resolve beyond the known list)', async () => {
-      const esbuild = await import('esbuild');
-      const build = (external) => esbuild.build({ entryPoints: [join(ROOT, 'dist', 'index.js')], bundle: true, format: 'esm',
-        platform: 'browser', outfile: bundle, external, logLevel: 'silent' });
-      try {
-        await build([]);
-      } catch (e) {
-        // Node-only imports the bundler could not resolve: known ones are listed (and reported), others fail.
-        const missing = [...new Set((e.errors ?? []).map((x) => x.text.match(/Could not resolve "([^"]+)"/)?.[1]).filter(Boolean))];
-        const unknown = missing.filter((m) => !KNOWN_NODE_IMPORTS.has(m));
-        if (!missing.length || unknown.length) throw new Error((e.errors ?? [e]).map((x) => `${x.text}${x.location ? ` (${x.location.file}:${x.location.line})` : ''}`).join('\n'));
-        console.log(`      NOTE: still a literal Node-only import on the browser path, marked external: ${missing.map((m) => `${m} (${KNOWN_NODE_IMPORTS.get(m)})`).join(', ')}`);
-        await build(missing);
-      }
-      bundled = true;
-    });
-    if (bundled) {
-      await check('the bundle runs a third of the golden cases with init({ wasmUrl })', async () => {
-        const r = await goldenPage(isolated, 'backend=simd&every=3&entry=/build/browser/bundle/simdnn.js&wasmUrl=/build/');
-        expect(r.backend === 'simd', `backend ${r.backend}`);
-        expect(r.failed === 0 && r.passed > 0, `${r.passed} passed, ${r.failed} failed:\n${r.failures.map((f) => `${f.name}: ${f.errors.join('; ')}`).join('\n')}`);
-      });
-      await check('the bundle without wasmUrl fails with a clear error naming the .wasm URL', async () => {
-        // The bundle sits elsewhere than dist/, so the default URL relative to the module is wrong on purpose.
-        const r = await goldenPage(isolated, 'backend=simd&every=3&entry=/build/browser/bundle/simdnn.js').catch((e) => ({ error: e.message }));
-        expect(r.error && /init: could not fetch .*simd\.wasm: HTTP 404/.test(r.error), `expected init's fetch error, got ${JSON.stringify(r.error ?? r)}`);
-      });
-    }
-  }
-
-  // ------------------------------------------------------------------------------------------------ the demo
-  if (!only || only === 'demo') {
-    console.log('\nthe demo page (examples/browser/)');
-    const { page, log } = await openPage({ width: 1280, height: 1500 });
+  /** Runs test/browser/golden.html; returns the page's result (throws with diagnostics if the page itself failed). */
+  async function goldenPage(server, query) {
+    const { page, log } = await openPage();
     try {
-      const state = () => page.evaluate(() => ({ ...window.demo.state, final: window.demo.state.final && { ...window.demo.state.final, filters: null } }));
-      await check('loads and trains in its worker: held-out accuracy well above chance (≥ 70 % of 2,000; chance 10 %)', async () => {
-        await page.goto(`${isolated.url}examples/browser/?backend=auto&threads=1&epochs=1&train=4000&autostart=1`);
-        await page.waitForFunction(() => window.demo?.state.done || window.demo?.state.errors.length > 0, null, { timeout: 180_000 });
-        const s = await state();
-        expect(s.errors.length === 0, `the page reported: ${s.errors.join('; ')}`);
-        expect(s.backend === 'relaxed-simd' && s.threads === 1, `backend ${s.backend}, threads ${s.threads}; expected relaxed-simd (auto: Chromium validates it), 1`);
-        expect(s.final.testAccuracy >= 0.7, `held-out accuracy ${s.final.testAccuracy} after ${s.final.step} steps`);
-        console.log(`      ${s.final.step} steps in ${s.final.seconds.toFixed(1)} s, held-out accuracy ${(100 * s.final.testAccuracy).toFixed(2)} %`);
-        const panel = await page.evaluate(() => ({ backend: document.getElementById('st-backend').textContent,
-                                                   threads: document.getElementById('st-threads').textContent,
-                                                   speed: document.getElementById('st-speed').textContent }));
-        expect(panel.backend === 'relaxed-simd' && /^1\b/.test(panel.threads) && Number(panel.speed.replace(/,/g, '')) > 0,
-          `status panel shows backend '${panel.backend}', threads '${panel.threads}', images/s '${panel.speed}'`);
-      });
-      await check('the curves have points and the held-out accuracy rose', async () => {
-        const c = await page.evaluate(() => ({ ...window.demo.charts.counts(), acc: window.demo.charts.acc.data[2].filter((v) => v != null) }));
-        expect(c.steps >= 20, `${c.steps} points on the loss curve`);
-        expect(c.heldOut >= 2, `${c.heldOut} held-out points on the accuracy curve`);
-        expect(c.acc[c.acc.length - 1] > c.acc[0] + 0.3, `held-out accuracy went from ${c.acc[0]} to ${c.acc[c.acc.length - 1]}`);
-      });
-      await check('filters and the feature maps of a test digit are drawn', async () => {
-        await page.waitForFunction(() => window.demo.state.inspected, null, { timeout: 20_000 });
-        const r = await page.evaluate(() => {
-          const spread = (c) => {
-            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-            let lo = 255, hi = 0;
-            for (let i = 0; i < d.length; i += 4) { lo = Math.min(lo, d[i]); hi = Math.max(hi, d[i]); }
-            return { w: c.width, h: c.height, spread: hi - lo };
-          };
-          return { filters: spread(document.getElementById('filters')), maps: [...document.querySelectorAll('#maps canvas')].map(spread),
-                   shapes: window.demo.state.inspected.maps };
-        });
-        expect(r.filters.w > 50 && r.filters.spread > 100, `filters canvas ${JSON.stringify(r.filters)}`);
-        expect(JSON.stringify(r.shapes) === '[[16,28,28],[32,14,14]]', `feature map shapes ${JSON.stringify(r.shapes)}`);
-        expect(r.maps.length === 2 && r.maps.every((m) => m.spread > 50), `feature map canvases ${JSON.stringify(r.maps)}`);
-      });
-      await check('a stroke drawn with the mouse gives 10 class probabilities summing to 1', async () => {
-        const box = await page.locator('#pad').boundingBox();
-        // A vertical bar: a "1".
-        await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.15);
-        await page.mouse.down();
-        for (let i = 1; i <= 12; i++) await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * (0.15 + 0.7 * i / 12));
-        await page.mouse.up();
-        await page.waitForFunction(() => window.demo.state.probs, null, { timeout: 20_000 });
-        const p = await page.evaluate(() => window.demo.state.probs);
-        expect(Array.isArray(p) && p.length === 10, `probabilities ${JSON.stringify(p)}`);
-        expect(p.every((v) => Number.isFinite(v) && v >= 0 && v <= 1), `probabilities out of [0, 1]: ${JSON.stringify(p)}`);
-        const sum = p.reduce((a, b) => a + b, 0);
-        expect(Math.abs(sum - 1) <= 1e-6, `the probabilities sum to ${sum}`);
-        const rows = await page.locator('#probs tr').count();
-        expect(rows === 10, `${rows} rows in the probability table`);
-        console.log(`      drawn "1": class ${p.indexOf(Math.max(...p))} with ${(100 * Math.max(...p)).toFixed(1)} %`);
-      });
-      await check('wasm vs JS: every workload gives plain JS\'s numbers, has GFLOP/s, and leaks nothing', async () => {
-        await page.evaluate(() => { const u = new URL(location.href); u.searchParams.set('compareSeconds', '0.2'); history.replaceState(null, '', u); });
-        await page.click('#compare-run');
-        await page.waitForFunction(() => window.demo.compare.done || window.demo.compare.error, null, { timeout: 120_000 });
-        const c = await page.evaluate(() => window.demo.compare);
-        expect(!c.error, `the panel failed: ${c.error}`);
-        expect(c.rows.length === 5, `${c.rows.length} rows`);
-        for (const r of c.rows) {
-          expect(r.match, `${r.label}: simdnn differs from plain JS (worst ${r.worst}× the tolerance)`);
-          expect(r.simdGflops > 0 && r.jsGflops > 0, `${r.label}: GFLOP/s ${r.simdGflops} / ${r.jsGflops}`);
-        }
-        expect(c.leaked.tensors === 0 && c.leaked.bytes === 0, `leaked ${JSON.stringify(c.leaked)}`);
-        for (const r of c.rows) console.log(`      ${r.label}: simdnn ${r.simdGflops.toFixed(2)} vs JS ${r.jsGflops.toFixed(2)} GFLOP/s (${r.speedup.toFixed(1)}×)`);
-      });
-      await check(`screenshot after training and the wasm-vs-JS run → ${SCREENSHOT}`, async () => {
-        mkdirSync(dirname(SCREENSHOT), { recursive: true });
-        await page.screenshot({ path: SCREENSHOT, fullPage: true });
-      });
-      await check('no uncaught errors in the page', async () => {
-        expect(log.errors.length === 0, log.errors.join('\n'));
-      });
+      await page.goto(`${server.url}test/browser/golden.html?files=${FIXTURES.join(',')}&${query}`);
+      const r = await page.evaluate(() => window.goldenResult);
+      if (r.error) throw new Error(`the page failed: ${r.error}${log.errors.length ? `\n${log.errors.join('\n')}` : ''}`);
+      return { ...r, crossOriginIsolated: await page.evaluate(() => self.crossOriginIsolated), log };
     } finally {
       await page.close();
     }
   }
-} catch (e) {
-  bad('browser tests', e?.stack ?? e);
-} finally {
-  await browser.close();
-  for (const s of servers) await s.close();
+
+  // --------------------------------------------------------------------------------------- the op golden suite
+
+  try {
+    if (!only || only === 'golden') {
+      for (const backend of ['scalar', 'simd', 'relaxed-simd']) {
+        console.log(`\ngolden suite in Chromium, ${backend} build (${FIXTURES.length} fixture files)`);
+        try {
+          const r = await goldenPage(isolated, `backend=${backend}`);
+          if (r.backend !== backend) bad(`${backend}: the page runs the requested build`, `init({ backend: '${backend}' }) gave '${r.backend}'`);
+          // One test per case: the passes counted, each failure listed with its errors.
+          passed += r.passed;
+          for (const f of r.failures) bad(`${backend} ${f.name}`, f.errors.join('\n'));
+          console.log(`  ${r.passed} cases passed, ${r.failed} failed in ${(r.ms / 1000).toFixed(1)} s`);
+          if (r.passed + r.failed === 0) bad(`${backend}: cases ran`, 'no case ran');
+        } catch (e) {
+          bad(`${backend}: golden page`, e.message);
+        }
+      }
+    }
+
+    // --------------------------------------------------------------------------------------------- threads
+    if (!only || only === 'threads') {
+      console.log('\nthreads in the page');
+      await check('served with COOP/COEP, threads: 2 → 2 threads, a third of the golden cases pass', async () => {
+        const r = await goldenPage(isolated, 'backend=simd&threads=2&every=3');
+        expect(r.crossOriginIsolated === true, 'the page is not cross-origin isolated although the server sent COOP/COEP');
+        expect(r.threads === 2, `nn.threads is ${r.threads}, expected 2`);
+        expect(r.failed === 0 && r.passed > 0, `${r.passed} passed, ${r.failed} failed:\n${r.failures.map((f) => `${f.name}: ${f.errors.join('; ')}`).join('\n')}`);
+      });
+      await check('served without COOP/COEP, threads: 2 → 1 thread with the warning, a third of the golden cases pass', async () => {
+        const r = await goldenPage(plain, 'backend=simd&threads=2&every=3');
+        expect(r.crossOriginIsolated === false, 'the page is cross-origin isolated although no COOP/COEP was sent');
+        expect(r.threads === 1, `nn.threads is ${r.threads}, expected 1`);
+        expect(r.log.warnings.some((w) => /SharedArrayBuffer/.test(w)), `no SharedArrayBuffer warning; console warnings: ${JSON.stringify(r.log.warnings)}`);
+        expect(r.failed === 0 && r.passed > 0, `${r.passed} passed, ${r.failed} failed`);
+      });
+    }
+
+    // ------------------------------------------------------------------------------------------------ a bundle
+    if (!only || only === 'bundle') {
+      console.log('\nthe package through a bundler (esbuild, platform browser)');
+      const bundle = join(ROOT, 'build', 'browser', 'bundle', 'simdnn.js');
+      let bundled = false;
+      await check('esbuild bundles dist/index.js for the browser (no Node-only import left to resolve beyond the known list)', async () => {
+        const esbuild = await import('esbuild');
+        const build = (external) => esbuild.build({ entryPoints: [join(ROOT, 'dist', 'index.js')], bundle: true, format: 'esm',
+          platform: 'browser', outfile: bundle, external, logLevel: 'silent' });
+        try {
+          await build([]);
+        } catch (e) {
+          // Node-only imports the bundler could not resolve: known ones are listed (and reported), others fail.
+          const missing = [...new Set((e.errors ?? []).map((x) => x.text.match(/Could not resolve "([^"]+)"/)?.[1]).filter(Boolean))];
+          const unknown = missing.filter((m) => !KNOWN_NODE_IMPORTS.has(m));
+          if (!missing.length || unknown.length) throw new Error((e.errors ?? [e]).map((x) => `${x.text}${x.location ? ` (${x.location.file}:${x.location.line})` : ''}`).join('\n'));
+          console.log(`      NOTE: still a literal Node-only import on the browser path, marked external: ${missing.map((m) => `${m} (${KNOWN_NODE_IMPORTS.get(m)})`).join(', ')}`);
+          await build(missing);
+        }
+        bundled = true;
+      });
+      if (bundled) {
+        await check('the bundle runs a third of the golden cases with init({ wasmUrl })', async () => {
+          const r = await goldenPage(isolated, 'backend=simd&every=3&entry=/build/browser/bundle/simdnn.js&wasmUrl=/build/');
+          expect(r.backend === 'simd', `backend ${r.backend}`);
+          expect(r.failed === 0 && r.passed > 0, `${r.passed} passed, ${r.failed} failed:\n${r.failures.map((f) => `${f.name}: ${f.errors.join('; ')}`).join('\n')}`);
+        });
+        await check('the bundle without wasmUrl fails with a clear error naming the .wasm URL', async () => {
+          // The bundle sits elsewhere than dist/, so the default URL relative to the module is wrong on purpose.
+          const r = await goldenPage(isolated, 'backend=simd&every=3&entry=/build/browser/bundle/simdnn.js').catch((e) => ({ error: e.message }));
+          expect(r.error && /init: could not fetch .*simd\.wasm: HTTP 404/.test(r.error), `expected init's fetch error, got ${JSON.stringify(r.error ?? r)}`);
+        });
+      }
+    }
+
+    // ------------------------------------------------------------------------------------------------ the demo
+    if (!only || only === 'demo') {
+      console.log('\nthe demo page (examples/browser/)');
+      const { page, log } = await openPage({ width: 1280, height: 1500 });
+      try {
+        const state = () => page.evaluate(() => ({ ...window.demo.state, final: window.demo.state.final && { ...window.demo.state.final, filters: null } }));
+        await check('loads and trains in its worker: held-out accuracy well above chance (≥ 70 % of 2,000; chance 10 %)', async () => {
+          await page.goto(`${isolated.url}examples/browser/?backend=auto&threads=1&epochs=1&train=4000&autostart=1`);
+          await page.waitForFunction(() => window.demo?.state.done || window.demo?.state.errors.length > 0, null, { timeout: 180_000 });
+          const s = await state();
+          expect(s.errors.length === 0, `the page reported: ${s.errors.join('; ')}`);
+          expect(s.backend === 'relaxed-simd' && s.threads === 1, `backend ${s.backend}, threads ${s.threads}; expected relaxed-simd (auto: Chromium validates it), 1`);
+          expect(s.final.testAccuracy >= 0.7, `held-out accuracy ${s.final.testAccuracy} after ${s.final.step} steps`);
+          console.log(`      ${s.final.step} steps in ${s.final.seconds.toFixed(1)} s, held-out accuracy ${(100 * s.final.testAccuracy).toFixed(2)} %`);
+          const panel = await page.evaluate(() => ({ backend: document.getElementById('st-backend').textContent,
+                                                     threads: document.getElementById('st-threads').textContent,
+                                                     speed: document.getElementById('st-speed').textContent }));
+          expect(panel.backend === 'relaxed-simd' && /^1\b/.test(panel.threads) && Number(panel.speed.replace(/,/g, '')) > 0,
+            `status panel shows backend '${panel.backend}', threads '${panel.threads}', images/s '${panel.speed}'`);
+        });
+        await check('the curves have points and the held-out accuracy rose', async () => {
+          const c = await page.evaluate(() => ({ ...window.demo.charts.counts(), acc: window.demo.charts.acc.data[2].filter((v) => v != null) }));
+          expect(c.steps >= 20, `${c.steps} points on the loss curve`);
+          expect(c.heldOut >= 2, `${c.heldOut} held-out points on the accuracy curve`);
+          expect(c.acc[c.acc.length - 1] > c.acc[0] + 0.3, `held-out accuracy went from ${c.acc[0]} to ${c.acc[c.acc.length - 1]}`);
+        });
+        await check('filters and the feature maps of a test digit are drawn', async () => {
+          await page.waitForFunction(() => window.demo.state.inspected, null, { timeout: 20_000 });
+          const r = await page.evaluate(() => {
+            const spread = (c) => {
+              const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+              let lo = 255, hi = 0;
+              for (let i = 0; i < d.length; i += 4) { lo = Math.min(lo, d[i]); hi = Math.max(hi, d[i]); }
+              return { w: c.width, h: c.height, spread: hi - lo };
+            };
+            return { filters: spread(document.getElementById('filters')), maps: [...document.querySelectorAll('#maps canvas')].map(spread),
+                     shapes: window.demo.state.inspected.maps };
+          });
+          expect(r.filters.w > 50 && r.filters.spread > 100, `filters canvas ${JSON.stringify(r.filters)}`);
+          expect(JSON.stringify(r.shapes) === '[[16,28,28],[32,14,14]]', `feature map shapes ${JSON.stringify(r.shapes)}`);
+          expect(r.maps.length === 2 && r.maps.every((m) => m.spread > 50), `feature map canvases ${JSON.stringify(r.maps)}`);
+        });
+        await check('a stroke drawn with the mouse gives 10 class probabilities summing to 1', async () => {
+          const box = await page.locator('#pad').boundingBox();
+          // A vertical bar: a "1".
+          await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.15);
+          await page.mouse.down();
+          for (let i = 1; i <= 12; i++) await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * (0.15 + 0.7 * i / 12));
+          await page.mouse.up();
+          await page.waitForFunction(() => window.demo.state.probs, null, { timeout: 20_000 });
+          const p = await page.evaluate(() => window.demo.state.probs);
+          expect(Array.isArray(p) && p.length === 10, `probabilities ${JSON.stringify(p)}`);
+          expect(p.every((v) => Number.isFinite(v) && v >= 0 && v <= 1), `probabilities out of [0, 1]: ${JSON.stringify(p)}`);
+          const sum = p.reduce((a, b) => a + b, 0);
+          expect(Math.abs(sum - 1) <= 1e-6, `the probabilities sum to ${sum}`);
+          const rows = await page.locator('#probs tr').count();
+          expect(rows === 10, `${rows} rows in the probability table`);
+          console.log(`      drawn "1": class ${p.indexOf(Math.max(...p))} with ${(100 * Math.max(...p)).toFixed(1)} %`);
+        });
+        await check('wasm vs JS: every workload gives plain JS\'s numbers, has GFLOP/s, and leaks nothing', async () => {
+          await page.evaluate(() => { const u = new URL(location.href); u.searchParams.set('compareSeconds', '0.2'); history.replaceState(null, '', u); });
+          await page.click('#compare-run');
+          await page.waitForFunction(() => window.demo.compare.done || window.demo.compare.error, null, { timeout: 120_000 });
+          const c = await page.evaluate(() => window.demo.compare);
+          expect(!c.error, `the panel failed: ${c.error}`);
+          expect(c.rows.length === 5, `${c.rows.length} rows`);
+          for (const r of c.rows) {
+            expect(r.match, `${r.label}: simdnn differs from plain JS (worst ${r.worst}× the tolerance)`);
+            expect(r.simdGflops > 0 && r.jsGflops > 0, `${r.label}: GFLOP/s ${r.simdGflops} / ${r.jsGflops}`);
+          }
+          expect(c.leaked.tensors === 0 && c.leaked.bytes === 0, `leaked ${JSON.stringify(c.leaked)}`);
+          for (const r of c.rows) console.log(`      ${r.label}: simdnn ${r.simdGflops.toFixed(2)} vs JS ${r.jsGflops.toFixed(2)} GFLOP/s (${r.speedup.toFixed(1)}×)`);
+        });
+        await check(`screenshot after training and the wasm-vs-JS run → ${SCREENSHOT}`, async () => {
+          mkdirSync(dirname(SCREENSHOT), { recursive: true });
+          await page.screenshot({ path: SCREENSHOT, fullPage: true });
+        });
+        await check('no uncaught errors in the page', async () => {
+          expect(log.errors.length === 0, log.errors.join('\n'));
+        });
+      } finally {
+        await page.close();
+      }
+    }
+  } catch (e) {
+    bad('browser tests', e?.stack ?? e);
+  } finally {
+    await browser.close();
+    for (const s of servers) await s.close();
+  }
+  finish();
 }
-finish();
+
+// test/run-all.mjs's uvu pass also imports every *.mjs under test/: run only as a script.
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) await main();

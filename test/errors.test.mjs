@@ -159,6 +159,64 @@ test('optimizer steps: shapes, hyper-parameters, state', () => withTensors(
     ]);
   }));
 
+test("issue #9 ops: padding 'same'/'valid' pooling, adaptive pooling, locallyConnected2d", () => withTensors(
+  (t) => ({ x: t([2, 3, 7, 6]), x3: t([3, 7, 6]), dy: t([2, 3, 3, 3]), dyBad: t([2, 4, 3, 3]), idx: t([2, 3, 3, 3], 'int32'),
+            idxBad: t([2, 3, 3, 3], 'int32'), w: t([20, 4, 27]), wBad: t([20, 4, 26]), b: t([4, 4, 5]), ldy: t([2, 4, 4, 5]),
+            ldyOk: t([2, 4, 5, 4]), dy43: t([2, 3, 4, 3]) }),
+  (nn, { x, x3, dy, dyBad, idx, idxBad, w, wBad, b, ldy, ldyOk, dy43 }) => {
+    const o = nn.ops;
+    idxBad.write(new Int32Array(idxBad.size).fill(99));
+    idx.write(new Int32Array(idx.size).fill(0));
+    expectErrors([
+      // pooling padding
+      [() => o.maxPool2d(x, { kernel: 2, padding: 'SAME' }), /maxPool2d: padding must be a non-negative integer, a pair of them, 'same' or 'valid', got 'SAME'/],
+      [() => o.avgPool2d(x, { kernel: 2, padding: 'full' }), /avgPool2d: padding must be a non-negative integer, a pair of them, 'same' or 'valid', got 'full'/],
+      [() => o.maxPool2d(x, { kernel: 2, padding: 'same', ceilMode: true }), /maxPool2d: ceilMode must be false with padding 'same' \(its output size is ⌈input \/ stride⌉\), got true/],
+      [() => o.avgPool2d(x, { kernel: 3, padding: 'same', countIncludePad: true }), /avgPool2d: countIncludePad must be false or absent with padding 'same' \(padded cells are never counted\), got true/],
+      [() => o.avgPool2dBackward(dy43, x.shape, { kernel: 3, stride: 2, padding: 'same', countIncludePad: true }), /avgPool2dBackward: countIncludePad must be false or absent with padding 'same'/],
+      [() => o.maxPool2d(x, { kernel: 2, stride: 1, dilation: 13, padding: 'same' }), /maxPool2d: dilation must be small enough that every 'same' window holds an input element \(output H 0 of input H = 7, kernel 2, stride 1 sees only padding\), got \[13, 13\]/],
+      [() => o.avgPool2dBackward(dy, x.shape, { kernel: 3, stride: 1, padding: 'same' }), /avgPool2dBackward: dy must have shape \[2, 3, 7, 6\], got \[2, 3, 3, 3\]/],
+      // adaptive pooling
+      [() => o.adaptiveAvgPool2d(x3, 2), /adaptiveAvgPool2d: x must have rank 4, got rank 3 \(shape \[3, 7, 6\]\)/],
+      [() => o.adaptiveAvgPool2d(x, 0), /adaptiveAvgPool2d: outputSize must be a positive integer or a pair of positive integers \(null keeps the input size\), got 0/],
+      [() => o.adaptiveAvgPool2d(x, [2.5, 2]), /adaptiveAvgPool2d: outputSize must be .*, got \[2.5, 2\]/],
+      [() => o.adaptiveMaxPool2d(x, [1, 2, 3]), /adaptiveMaxPool2d: outputSize must be .*, got \[1, 2, 3\]/],
+      [() => o.adaptiveMaxPool2d(x, undefined), /adaptiveMaxPool2d: outputSize must be .*, got undefined/],
+      [() => o.adaptiveAvgPool2dBackward(dyBad, x.shape), /adaptiveAvgPool2dBackward: dy must have N, C = 2, 3 of xShape \[2, 3, 7, 6\], got shape \[2, 4, 3, 3\]/],
+      [() => o.adaptiveAvgPool2dBackward(dy, [2, 3, 7]), /adaptiveAvgPool2dBackward: xShape must be a 4-element shape \[N, C, H, W\], got \[2, 3, 7\]/],
+      [() => o.adaptiveMaxPool2dBackward(dy, dy, x.shape), /adaptiveMaxPool2dBackward: indices must have dtype int32, got float32/],
+      [() => o.adaptiveMaxPool2dBackward(dy, idxBad, x.shape), /adaptiveMaxPool2dBackward: indices must lie in \[0, H·W = 42\), got 54 outside that range/],
+      // locally connected
+      [() => o.locallyConnected2d(x, w, null, {}), /locallyConnected2d: kernel must be a positive integer or a pair of them, got undefined/],
+      [() => o.locallyConnected2d(x3, w, null, { kernel: 3 }), /locallyConnected2d: x must have rank 4, got rank 3/],
+      [() => o.locallyConnected2d(x, x, null, { kernel: 3 }), /locallyConnected2d: w must have rank 3, got rank 4 \(shape \[2, 3, 7, 6\]\)/],
+      [() => o.locallyConnected2d(x, b, null, { kernel: 3 }), /locallyConnected2d: w must have shape \[OH·OW, Cout, Cin·KH·KW\] = \[20, Cout, 27\] \(output 5×4, Cin 3, kernel 3×3\), got \[4, 4, 5\]/],
+      [() => o.locallyConnected2d(x, wBad, null, { kernel: 3 }), /locallyConnected2d: w must have shape \[OH·OW, Cout, Cin·KH·KW\] = \[20, Cout, 27\] \(output 5×4, Cin 3, kernel 3×3\), got \[20, 4, 26\]/],
+      [() => o.locallyConnected2d(x, w, w, { kernel: 3 }), /locallyConnected2d: b must have shape \[4, 5, 4\], got \[20, 4, 27\]/],
+      [() => o.locallyConnected2d(x, w, null, { kernel: 3, stride: 0 }), /locallyConnected2d: stride must be a positive integer or a pair of them, got 0/],
+      [() => o.locallyConnected2d(x, w, null, { kernel: 3, padding: 'full' }), /locallyConnected2d: padding must be a non-negative integer, \[ph, pw\], \[top, bottom, left, right\], 'same' or 'valid', got 'full'/],
+      [() => o.locallyConnected2d(x, w, null, { kernel: 3, padding: [1, -1, 0, 0] }), /locallyConnected2d: padding\[1\] must be a non-negative integer, got -1/],
+      [() => o.locallyConnected2d(x, w, null, { kernel: 8 }), /locallyConnected2d: output size must be positive: input 7×6, kernel 8×8, stride 1×1, padding \[0, 0, 0, 0\] gives 0×-1/],
+      [() => o.locallyConnected2dBackward(ldy, x, w, { kernel: 3 }), /locallyConnected2dBackward: dy must have shape \[2, 4, 5, 4\], got \[2, 4, 4, 5\]/],
+      [() => o.locallyConnected2dBackward(ldyOk, x, w, { kernel: 3 }, { weight: 1 }), /locallyConnected2dBackward: flags.weight must be a boolean, got 1/],
+      // layers
+      [() => nn.layers.maxPool2d(2, { padding: 'full' }), /maxPool2d: padding must be a non-negative integer, a pair of them, 'same' or 'valid', got 'full'/],
+      [() => nn.layers.maxPool2d(2, { padding: 'same', ceilMode: true }), /maxPool2d: ceilMode must be false with padding 'same'/],
+      [() => nn.layers.avgPool2d(3, { padding: 'same', countIncludePad: true }), /avgPool2d: countIncludePad must be false or absent with padding 'same'/],
+      [() => nn.layers.adaptiveAvgPool2d(0), /adaptiveAvgPool2d: outputSize must be a positive integer or a pair of positive integers \(null keeps the input size\), got 0/],
+      [() => nn.layers.adaptiveMaxPool2d([2, 'a']), /adaptiveMaxPool2d: outputSize must be .*, got \[2, 'a'\]/],
+      [() => nn.layers.adaptiveMaxPool2d({}), /adaptiveMaxPool2d: outputSize is required/],
+      [() => nn.layers.locallyConnected2d(0, 3), /locallyConnected2d: outChannels must be a positive integer, got 0/],
+      [() => nn.layers.locallyConnected2d(4), /locallyConnected2d: kernel is required/],
+      [() => nn.layers.locallyConnected2d(4, 3, { padding: 'full' }), /locallyConnected2d: padding must be a non-negative integer, \[ph, pw\], \[top, bottom, left, right\], 'same' or 'valid', got 'full'/],
+      [() => nn.layers.locallyConnected2d(4, 3, { dilation: 2 }), /locallyConnected2d: unknown option 'dilation'/],
+      [() => nn.sequential([nn.layers.locallyConnected2d(4, 9)], { inputShape: [3, 7, 6] }),
+        /layer 0 \(locallyConnected2d\) expects input \[C, H, W\], got \[3, 7, 6\].*output size must be positive: input 7×6, kernel 9×9/],
+      [() => nn.sequential([nn.layers.locallyConnected2d(4, 3, { inChannels: 2 })], { inputShape: [3, 7, 6] }), /layer 0 \(locallyConnected2d\) expects input \[2, H, W\], got \[3, 7, 6\].*inChannels 2/],
+      [() => nn.sequential([nn.layers.adaptiveMaxPool2d(2)], { inputShape: [7, 6] }), /layer 0 \(adaptiveMaxPool2d\) expects input \[C, H, W\], got \[7, 6\]/],
+    ]);
+  }));
+
 test('disposed tensors and tensors of another engine are refused by every op', async () => {
   const nn = await getEngine();
   const other = await init({ backend: BACKEND });

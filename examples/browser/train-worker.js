@@ -1,6 +1,14 @@
 // The demo's Web Worker: starts simdnn, loads the digits, trains the MNIST conv net and answers the page's
 // questions (class probabilities of a drawn digit, feature maps of a test digit) between training batches
-// (fit yields to the event loop every 100 ms). Messages in and out are listed in README's "In the browser".
+// (fit yields to the event loop every 100 ms).
+//   in:  { type: 'start', options: { backend, threads, train, test } }   → 'ready' { backend, threads, nTrain, nTest }
+//        { type: 'train', options: { epochs, batch, lr, seed, evalEvery, evalDigits } }
+//                                     → 'batch' per step (loss, accuracy, imagesPerSec; every evalEvery steps also
+//                                       testAccuracy, testLoss and the filters image), then 'done'
+//        { type: 'stop' }              → training ends after the current batch ('done' with stopped: true)
+//        { type: 'predict', id, pixels: 784 normalised values }   → 'probs' { id, probs: 10 numbers }
+//        { type: 'inspect', id, index }   → 'inspect' { id, result: { label, probs, digit, maps } } (RGBA images)
+//   out: also 'warning' (simdnn's console warnings) and 'error' { message }.
 import { init } from '../../dist/index.js';
 import { loadDigits, split, SIZE } from './data.js';
 import { buildModel } from './model.js';

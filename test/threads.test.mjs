@@ -114,6 +114,44 @@ test('memory grown after the workers started is visible to them', async () => {
   one.dispose();
 });
 
+test('training on 2 threads through a memory growth in mid-fit matches the 1-thread run', async () => {
+  const rand = rng(11);
+  const n = 96, x = Float32Array.from({ length: n * 64 }, () => rand());
+  const y = Int32Array.from({ length: n }, (_, i) => (x[i * 64 + 9] + x[i * 64 + 27] > 1 ? 1 : 0) + (i % 2) * 2);
+  const train = async (nn, grow) => {
+    const L = nn.layers;
+    const model = nn.sequential([L.conv2d(6, 3, { padding: 1 }), L.batchNorm2d(), L.relu(), L.maxPool2d(2), L.flatten(), L.linear(4)],
+                                { inputShape: [1, 8, 8], seed: 3 });
+    const opt = nn.optim.sgd({ lr: 0.05, momentum: 0.9 });
+    let big = null, heapBefore = 0, heapAfter = 0;
+    await model.fit({ x, y, shape: [n, 1, 8, 8] }, {
+      optimizer: opt, epochs: 2, batchSize: 16, shuffle: false, verbose: 0,
+      callbacks: { onBatchEnd: (b) => {
+        if (grow && b === 2 && !big) {
+          heapBefore = nn.memory().heapBytes;
+          big = nn.zeros([24 * 1024 * 1024]);            // 96 MiB: the shared memory grows under the workers
+          heapAfter = nn.memory().heapBytes;
+        }
+      } },
+    });
+    const weights = [...model.stateDict().values()].map((t) => t.read());
+    big?.dispose();
+    opt.dispose();
+    model.dispose();
+    return { weights, grew: heapAfter > heapBefore };
+  };
+  const one = await init({ backend, threads: 1 });
+  const two = await init({ backend, threads: 2, minParallelFlops: 0 });
+  const a = await train(one, false);
+  let b;
+  await checkNoLeak(two, async () => { b = await train(two, true); });
+  assert.ok(b.grew, 'the memory grew during fit');
+  // conv dW is split by images on 2 threads (partial sums added in order): equal up to float reassociation.
+  a.weights.forEach((w, i) => assertClose(b.weights[i], w, `parameter ${i}`));
+  one.dispose();
+  two.dispose();
+});
+
 test('the default thread count is the machine\'s cores (capped at 8)', async () => {
   const { availableParallelism } = await import('node:os');
   const nn = await init({ backend });

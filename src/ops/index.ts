@@ -10,6 +10,7 @@ import * as loss from './loss.js';
 import * as optim from './optim.js';
 import * as elementwise from './elementwise.js';
 import * as concat from './concat.js';
+import * as shape from './shape.js';
 import * as adaptivePool from './adaptive-pool.js';
 // Only the ops: local.ts also exports localGeometry (for the layer), which takes no engine.
 import { locallyConnected2d, locallyConnected2dBackward } from './local.js';
@@ -21,7 +22,7 @@ export type { LocallyConnected2dOptions, LocalBackwardFlags } from './local.js';
 export type { BatchNormOptions, NormResult, NormGrads, NormStats, NormBackwardFlags } from './norm.js';
 export type { SgdOptions, AdamOptions, SgdState, AdamState } from './optim.js';
 
-const modules = { ...conv, ...pool, ...norm, ...act, ...linear, ...loss, ...optim, ...elementwise, ...concat, ...adaptivePool,
+const modules = { ...conv, ...pool, ...norm, ...act, ...linear, ...loss, ...optim, ...elementwise, ...concat, ...adaptivePool, ...shape,
                   locallyConnected2d, locallyConnected2dBackward };
 type Modules = typeof modules;
 type Bound<F> = F extends (e: Engine, ...args: infer A) => infer R ? (...args: A) => R : never;

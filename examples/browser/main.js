@@ -147,7 +147,7 @@ const pad = drawingPad($('pad'), () => requestPredict());
 function requestPredict() {
   const digit = toDigit($('pad'));
   const ctx = $('pad28').getContext('2d');
-  if (!digit) { ctx.clearRect(0, 0, 28, 28); showProbs(null, 'draw a digit'); return; }
+  if (!digit) { pendingPredict = 0; ctx.clearRect(0, 0, 28, 28); showProbs(null, 'draw a digit'); return; }   // drops answers in flight
   const rgba = new Uint8ClampedArray(28 * 28 * 4);
   for (let i = 0; i < 784; i++) { const v = Math.round(255 * digit[i]); rgba.set([v, v, v, 255], 4 * i); }
   ctx.putImageData(new ImageData(rgba, 28, 28), 0, 0);

@@ -8,8 +8,8 @@
 //   - the package bundled by esbuild for the browser runs a third of the golden cases with init({ wasmUrl }), and
 //     without wasmUrl fails with init's error naming the .wasm URL;
 //   - the demo (examples/browser/): trains for a few seconds in its worker; held-out accuracy well above chance,
-//     curves with points, filters and feature maps drawn; a stroke drawn with the mouse gives class probabilities
-//     summing to 1; the wasm-vs-JS panel agrees with plain JS and leaks nothing; a screenshot goes to
+//     curves with points, filters and feature maps drawn; digits drawn with the mouse (0, 7, 1) give class
+//     probabilities summing to 1 with the drawn class on top; the wasm-vs-JS panel agrees with plain JS and leaks nothing; a screenshot goes to
 //     build/browser/demo.png (git-ignored).
 // Ends with "N passed, M failed"; exits non-zero on failure. Without /usr/bin/chromium it skips loudly, except
 // under CI (CI=true), where that is a failure.
@@ -215,22 +215,40 @@ async function main() {
           expect(JSON.stringify(r.shapes) === '[[16,28,28],[32,14,14]]', `feature map shapes ${JSON.stringify(r.shapes)}`);
           expect(r.maps.length === 2 && r.maps.every((m) => m.spread > 50), `feature map canvases ${JSON.stringify(r.maps)}`);
         });
-        await check('a stroke drawn with the mouse gives 10 class probabilities summing to 1', async () => {
+        await check('digits drawn with the mouse (0, 7, 1) give 10 probabilities summing to 1, the drawn class on top', async () => {
           const box = await page.locator('#pad').boundingBox();
-          // A vertical bar: a "1".
-          await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.15);
-          await page.mouse.down();
-          for (let i = 1; i <= 12; i++) await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * (0.15 + 0.7 * i / 12));
-          await page.mouse.up();
-          await page.waitForFunction(() => window.demo.state.probs, null, { timeout: 20_000 });
-          const p = await page.evaluate(() => window.demo.state.probs);
-          expect(Array.isArray(p) && p.length === 10, `probabilities ${JSON.stringify(p)}`);
-          expect(p.every((v) => Number.isFinite(v) && v >= 0 && v <= 1), `probabilities out of [0, 1]: ${JSON.stringify(p)}`);
-          const sum = p.reduce((a, b) => a + b, 0);
-          expect(Math.abs(sum - 1) <= 1e-6, `the probabilities sum to ${sum}`);
+          const stroke = async (points) => {
+            const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
+            await page.mouse.move(...at(points[0]));
+            await page.mouse.down();
+            for (const p of points.slice(1)) await page.mouse.move(...at(p));
+            await page.mouse.up();
+          };
+          // Strokes in pad units (0..1): an ellipse, a bar with a diagonal, a vertical bar (the last one stays drawn
+          // for the screenshot).
+          const digits = [
+            [0, Array.from({ length: 25 }, (_, i) => [0.5 + 0.22 * Math.sin(Math.PI * i / 12), 0.5 - 0.32 * Math.cos(Math.PI * i / 12)])],
+            [7, [[0.25, 0.2], [0.75, 0.2], [0.45, 0.85]]],
+            [1, Array.from({ length: 13 }, (_, i) => [0.5, 0.15 + 0.7 * i / 12])],
+          ];
+          const seen = [];
+          for (const [label, points] of digits) {
+            await page.click('#clear');
+            expect(await page.evaluate(() => window.demo.state.probs) === null, 'probabilities still shown after clear');
+            await stroke(points);
+            await page.waitForFunction(() => window.demo.state.probs, null, { timeout: 20_000 });
+            const p = await page.evaluate(() => window.demo.state.probs);
+            expect(Array.isArray(p) && p.length === 10, `probabilities ${JSON.stringify(p)}`);
+            expect(p.every((v) => Number.isFinite(v) && v >= 0 && v <= 1), `probabilities out of [0, 1]: ${JSON.stringify(p)}`);
+            const sum = p.reduce((a, b) => a + b, 0);
+            expect(Math.abs(sum - 1) <= 1e-6, `the probabilities sum to ${sum}`);
+            const top = p.indexOf(Math.max(...p));
+            expect(top === label, `a drawn ${label} is classified ${top}: ${p.map((v) => v.toFixed(3)).join(' ')}`);
+            seen.push(`${label} → ${top} (${(100 * p[top]).toFixed(1)} %)`);
+          }
           const rows = await page.locator('#probs tr').count();
           expect(rows === 10, `${rows} rows in the probability table`);
-          console.log(`      drawn "1": class ${p.indexOf(Math.max(...p))} with ${(100 * Math.max(...p)).toFixed(1)} %`);
+          console.log(`      drawn: ${seen.join(', ')}`);
         });
         await check('wasm vs JS: every workload gives plain JS\'s numbers, has GFLOP/s, and leaks nothing', async () => {
           await page.evaluate(() => { const u = new URL(location.href); u.searchParams.set('compareSeconds', '0.2'); history.replaceState(null, '', u); });

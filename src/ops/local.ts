@@ -95,7 +95,7 @@ export function locallyConnected2dBackward(e: Engine, dy: Tensor, x: Tensor, w: 
     if (f.input ?? true) {
       const dx = out.dx = e.empty(x.shape, 'float32', op);
       // Windows overlap across positions, so threads take images (each owns its dx planes).
-      runSplit(e, g.N, flops, op, g.K * 4, (n0, n, scratch) => ({
+      runSplit(e, g.N, flops, op, 2 * g.K * 4, (n0, n, scratch) => ({
         fn: 'local2d_backward_data', args: [dy.offset, w.offset, dx.offset, scratch, ...geometryArgs(g), n0, n0 + n],
       }));
     }

@@ -99,6 +99,16 @@ function goals(libs, byId, m) {
   limit('bn.fwdbwd', 8, 'batch norm forward+backward');
   limit('train', 20, 'train step (CNN, batch 64)');
   limit('trainBN', 30, 'train step with BatchNorm');
+  // Issue 9: a real model against the wasm inference runtimes, and a training step of the small ResNet.
+  const ort = (id) => get('onnxruntime-web', id);
+  const r18 = simd('resnet18.infer'), r18peers = [['tfjs-wasm', tfw('resnet18.infer')], ['onnxruntime-web', ort('resnet18.infer')]].filter(([, r]) => good(r));
+  const bestPeer = r18peers.length ? Math.min(...r18peers.map(([, r]) => r.perf)) : null;
+  line(good(r18) && bestPeer != null ? r18.perf <= bestPeer : null, `ResNet-18 inference (224², batch 1) ≤ the best of tfjs-wasm / onnxruntime-web: SIMD ${good(r18) ? fmt(r18.perf) : '?'} ms` +
+    (good(relaxed('resnet18.infer')) ? `, relaxed ${fmt(relaxed('resnet18.infer').perf)} ms` : '') +
+    (r18peers.length ? ` vs ${r18peers.map(([k, r]) => `${k} ${fmt(r.perf)} ms`).join(', ')}` : ' (no peer result)') + ' (issue 9)');
+  const r8 = simd('resnet8.train'), r8t = tfw('resnet8.train');
+  line(good(r8) && good(r8t) ? r8.perf <= r8t.perf : null, `ResNet-8 train step (28², batch 64) faster than tfjs-wasm (whose dW needs the polyfill; onnxruntime-web cannot train): ` +
+    `SIMD ${good(r8) ? fmt(r8.perf) : '?'} ms vs ${good(r8t) ? fmt(r8t.perf) : '?'} ms (issue 9)`);
   const sc = CONV_FWD.map((id) => (good(simd(id)) && good(scalar(id)) ? simd(id).perf / scalar(id).perf : null));
   const scOk = sc.every((v) => v != null);
   line(scOk ? sc.every((v) => v >= 3) : null, `SIMD build ≥ 3× scalar build on convolution: ${CONV_FWD.map((id, i) => `${id} ${sc[i] != null ? sc[i].toFixed(1) + '×' : '?'}`).join(', ')}` +
@@ -146,7 +156,7 @@ export function render({ libs, workloads, mode, command, machine: m, started, to
   })]);
   out.push(table(header, ratioRows), '');
 
-  out.push('## Issue 3 goals on these numbers', '');
+  out.push('## Issue 3 and issue 9 goals on these numbers', '');
   out.push('Evaluated on the SIMD build (what Node runs without flags); relaxed-SIMD figures in addition where the goal concerns it.', '');
   out.push(goals(libs, byId, m), '');
 
@@ -154,6 +164,9 @@ export function render({ libs, workloads, mode, command, machine: m, started, to
   out.push(`Each library's output of the check call (the first call) was sampled at up to 512 fixed positions (NCHW order) and compared with the ` +
     `reference (plain JS; simdnn SIMD where plain JS has none): pass if |got − want| ≤ ${TOLERANCE}·(|want| + max|want|). ` +
     'Train steps compare the first loss and conv1\'s weight gradient (144 values, from an SGD step with lr 1 on fresh parameters). ' +
+    'ResNet-8\'s conv1 gradient passes through seven training-mode batch norms and is ill-conditioned in float32 (PyTorch\'s own float32 ' +
+    'gradient differs from its float64 one by ≈ 1 % of the largest value), so there the scale is set by the loss (≈ 2.3): the gradient is ' +
+    'checked to ≈ 2e-3 absolute and the loss to 1e-3 relative. ResNet-18 inference compares the 1000 logits. ' +
     'Cells: largest relative error; `ref` marks the reference.', '');
   out.push(table(header, workloads.map((wl) => [wl.label, ...libs.map((l) => {
     const r = l.results[wl.id];

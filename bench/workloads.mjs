@@ -21,6 +21,12 @@ const BN = { N: 32, C: 64, H: 32, W: 32, eps: 1e-5 };
 const GEMM = { M: 1024, N: 1024, K: 1024 };
 /** The benchmark CNN of issue 3 (28×28×1 inputs, 10 classes). */
 export const CNN = { N: 64, H: 28, C1: 16, C2: 32, classes: 10, lr: 0.01 };
+/**
+ * Issue 9's models (torchvision's ResNet with BasicBlocks; see resnetPlan): ResNet-18 at 224×224 for inference
+ * (batch 1) and simdnn's resnet8 (16/32/64 channels, no max-pool) for a training step at batch 64 on 28×28×1.
+ */
+export const RESNET18 = { model: 'resnet18', N: 1, C: 3, H: 224, stem: { c: 64, k: 7, stride: 2, pad: 3, maxPool: true }, widths: [64, 128, 256, 512], blocks: [2, 2, 2, 2], classes: 1000 };
+export const RESNET8 = { model: 'resnet8', N: 64, C: 1, H: 28, stem: { c: 16, k: 3, stride: 1, pad: 1, maxPool: false }, widths: [16, 32, 64], blocks: [1, 1, 1], classes: 10, lr: 0.01 };
 
 /**
  * kind: what the adapters implement; unit 'gflops' (higher is better, from flops) or 'ms' (lower is better).
@@ -45,6 +51,8 @@ export const WORKLOADS = [
   { id: 'gemm', kind: 'gemm', shape: GEMM, label: 'matmul 1024³ (y = x·wᵀ)', flops: 2 * GEMM.M * GEMM.N * GEMM.K },
   { id: 'train', kind: 'train', shape: { ...CNN, bn: false }, label: 'train step, CNN, batch 64', unit: 'ms' },
   { id: 'trainBN', kind: 'train', shape: { ...CNN, bn: true }, label: 'train step, CNN + BatchNorm, batch 64', unit: 'ms' },
+  { id: 'resnet18.infer', kind: 'resnetInfer', shape: RESNET18, label: 'ResNet-18 inference, 224², batch 1', unit: 'ms' },
+  { id: 'resnet8.train', kind: 'resnetTrain', shape: RESNET8, label: 'train step, ResNet-8 (BN), 28², batch 64', unit: 'ms' },
 ];
 for (const w of WORKLOADS) {
   w.unit ??= 'gflops';
@@ -94,6 +102,8 @@ export function makeData(wl) {
       return { x: fill(r, s.M * s.K), w: fill(r, s.N * s.K, 1 / 32) };
     case 'train':
       return cnnData(s.bn);
+    case 'resnetInfer': case 'resnetTrain':
+      return resnetData(s, wl.kind === 'resnetTrain' ? 2 : 1);
     default:
       throw new Error(`makeData: unknown kind ${wl.kind}`);
   }
@@ -123,6 +133,91 @@ export function cnnData(bn, batches = 4) {
 
 /** The names of the trainable parameters, in a fixed order. */
 export const cnnParamNames = (bn) => bn ? ['w1', 'b1', 'g1', 'be1', 'w2', 'b2', 'g2', 'be2', 'fc', 'fcb'] : ['w1', 'b1', 'w2', 'b2', 'fc', 'fcb'];
+
+// ------------------------------------------------------------------------------------------- ResNets
+
+/**
+ * A torchvision-style ResNet as a list of steps every adapter builds its graph from, with torchvision's
+ * state_dict names (what nn.models.resnet18 / resnet8 use):
+ *   { op: 'conv', name, cin, cout, k, stride, pad }  (no bias)   { op: 'bn', name, c }   { op: 'relu' }
+ *   { op: 'maxpool' } (3×3, stride 2, pad 1)   { op: 'block', prefix, cin, cout, stride, down: boolean }
+ *   { op: 'gap' } (global average pool + flatten)   { op: 'fc', name, cin, cout }
+ * A block is relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut), shortcut = downsample.1(downsample.0(x)) (1×1
+ * conv, stride) when the shape changes, else x; conv1 is 3×3 with the block's stride, conv2 3×3 stride 1.
+ */
+export function resnetPlan(s) {
+  const plan = [{ op: 'conv', name: 'conv1', cin: s.C, cout: s.stem.c, k: s.stem.k, stride: s.stem.stride, pad: s.stem.pad },
+    { op: 'bn', name: 'bn1', c: s.stem.c }, { op: 'relu' }];
+  if (s.stem.maxPool) plan.push({ op: 'maxpool' });
+  let cin = s.stem.c;
+  s.widths.forEach((c, stage) => {
+    for (let b = 0; b < s.blocks[stage]; b++) {
+      const stride = b === 0 && stage > 0 ? 2 : 1;
+      plan.push({ op: 'block', prefix: `layer${stage + 1}.${b}`, cin, cout: c, stride, down: stride !== 1 || cin !== c });
+      cin = c;
+    }
+  });
+  plan.push({ op: 'gap' }, { op: 'fc', name: 'fc', cin, cout: s.classes });
+  return plan;
+}
+
+/** The parameters and buffers of a plan as [name, shape] in state_dict order (conv weights OIHW, fc [out, in]). */
+export function resnetTensors(plan) {
+  const out = [];
+  const conv = (name, cin, cout, k) => out.push([`${name}.weight`, [cout, cin, k, k]]);
+  const bn = (name, c) => { for (const t of ['weight', 'bias', 'running_mean', 'running_var']) out.push([`${name}.${t}`, [c]]); };
+  for (const p of plan) {
+    if (p.op === 'conv') conv(p.name, p.cin, p.cout, p.k);
+    else if (p.op === 'bn') bn(p.name, p.c);
+    else if (p.op === 'block') {
+      conv(`${p.prefix}.conv1`, p.cin, p.cout, 3); bn(`${p.prefix}.bn1`, p.cout);
+      conv(`${p.prefix}.conv2`, p.cout, p.cout, 3); bn(`${p.prefix}.bn2`, p.cout);
+      if (p.down) { conv(`${p.prefix}.downsample.0`, p.cin, p.cout, 1); bn(`${p.prefix}.downsample.1`, p.cout); }
+    } else if (p.op === 'fc') { out.push(['fc.weight', [p.cout, p.cin]], ['fc.bias', [p.cout]]); }
+  }
+  return out;
+}
+
+/**
+ * Deterministic weights for a ResNet workload (the same in every library): conv weights uniform with He variance
+ * 2/fan-in, batch-norm γ ∈ [0.25, 0.75), β, running mean ∈ ±0.1, running variance ∈ [0.5, 1.5), fc uniform
+ * ±1/√fan-in; and `batches` inputs uniform in [−1, 1) with labels i % classes.
+ * Returns { plan, params: { name: Float32Array }, shapes: { name: shape }, xs, labels }.
+ */
+export function resnetData(s, batches) {
+  const r = rng(hash(s.model));
+  const plan = resnetPlan(s);
+  const params = {}, shapes = {};
+  for (const [name, shape] of resnetTensors(plan)) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const kind = name.slice(name.lastIndexOf('.') + 1);
+    let a;
+    if (name.startsWith('fc.')) a = fill(r, n, 1 / Math.sqrt(plan[plan.length - 1].cin));
+    else if (kind === 'weight' && shape.length === 4) a = fill(r, n, Math.sqrt(6 / (shape[1] * shape[2] * shape[3])));
+    else if (kind === 'weight') a = Float32Array.from(fill(r, n), (v) => 0.5 + 0.25 * v);
+    else if (kind === 'running_var') a = Float32Array.from(fill(r, n), (v) => 1 + 0.5 * v);
+    else a = fill(r, n, 0.1);                                   // bias, running_mean
+    params[name] = a;
+    shapes[name] = shape;
+  }
+  const xs = Array.from({ length: batches }, () => fill(r, s.N * s.C * s.H * s.H));
+  const labels = Int32Array.from({ length: s.N }, (_, i) => i % s.classes);
+  return { plan, params, shapes, xs, labels };
+}
+
+/** Batch norm folded into the conv before it (eval mode, eps 1e-5): { w: OIHW scaled per output channel, b }. */
+export function foldBn(w, params, bnName, eps = 1e-5) {
+  const g = params[`${bnName}.weight`], beta = params[`${bnName}.bias`];
+  const mean = params[`${bnName}.running_mean`], v = params[`${bnName}.running_var`];
+  const C = g.length, per = w.length / C;
+  const wf = new Float32Array(w.length), b = new Float32Array(C);
+  for (let o = 0; o < C; o++) {
+    const sc = g[o] / Math.sqrt(v[o] + eps);
+    for (let i = 0; i < per; i++) wf[o * per + i] = w[o * per + i] * sc;
+    b[o] = beta[o] - mean[o] * sc;
+  }
+  return { w: wf, b };
+}
 
 // ------------------------------------------------------------------------------------------- layouts
 

@@ -2,7 +2,10 @@
 // in code, so onnxruntime-web can be benchmarked without model files. Field numbers from onnx/onnx.proto.
 
 class Writer {
-  constructor() { this.bytes = []; }
+  // Bytes as a list of chunks: small fields gather in `cur`, large payloads (weights) are kept as given, so a
+  // 47 MB ResNet-18 encodes without a byte-by-byte copy.
+  constructor() { this.parts = []; this.cur = []; }
+  flush() { if (this.cur.length) { this.parts.push(Uint8Array.from(this.cur)); this.cur = []; } }
   varint(v) {
     let n = BigInt(v);
     if (n < 0n) n += 1n << 64n;                       // int64 two's complement (ONNX has negative ints, e.g. axes)
@@ -10,7 +13,7 @@ class Writer {
       let b = Number(n & 0x7fn);
       n >>= 7n;
       if (n !== 0n) b |= 0x80;
-      this.bytes.push(b);
+      this.cur.push(b);
     } while (n !== 0n);
     return this;
   }
@@ -18,16 +21,25 @@ class Writer {
   int(field, v) { return this.tag(field, 0).varint(v); }
   f32(field, v) {
     const b = new Uint8Array(new Float32Array([v]).buffer);
-    this.tag(field, 5); this.bytes.push(...b); return this;
+    this.tag(field, 5); this.cur.push(...b); return this;
   }
   raw(field, u8) {
     this.tag(field, 2).varint(u8.length);
-    for (let i = 0; i < u8.length; i++) this.bytes.push(u8[i]);
+    if (u8.length < 64) { for (let i = 0; i < u8.length; i++) this.cur.push(u8[i]); return this; }
+    this.flush();
+    this.parts.push(u8);
     return this;
   }
   str(field, s) { return this.raw(field, new TextEncoder().encode(s)); }
   msg(field, w) { return this.raw(field, w.finish()); }
-  finish() { return Uint8Array.from(this.bytes); }
+  finish() {
+    this.flush();
+    if (this.parts.length === 1) return this.parts[0];
+    const out = new Uint8Array(this.parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of this.parts) { out.set(p, at); at += p.length; }
+    return out;
+  }
 }
 
 const FLOAT = 1, INT64 = 7;

@@ -105,9 +105,46 @@ async function prepare(wl, d) {
       });
       return prepared(sess, { x: feed(d.x, [s.M, s.K]) }, 'y', 'Gemm(x, w, transB = 1), w an initializer');
     }
-    case 'poolBwd': case 'bnFwdBwd': case 'train':
+    case 'resnetInfer': {
+      const x = [s.N, s.C, s.H, s.H];
+      const sess = await session({ inputs: [['x', x]], outputs: [['y', [s.N, s.classes]]], ...resnetGraph(d) });
+      return prepared(sess, { x: feed(d.xs[0], x) }, 'y',
+        'exported-model graph: Conv, BatchNormalization, Relu, MaxPool, Add, GlobalAveragePool, Flatten, Gemm (ORT fuses Conv+BN+Relu itself)');
+    }
+    case 'poolBwd': case 'bnFwdBwd': case 'train': case 'resnetTrain':
       return { na: 'inference only (no gradients in onnxruntime-web)' };
     default:
       return { na: `no ${wl.kind}` };
   }
+}
+
+/**
+ * A ResNet (bench/workloads.mjs resnetPlan) as the ONNX graph torch.onnx.export writes for torchvision's model in
+ * eval mode: initializers named as the state_dict, input 'x', output 'y'.
+ */
+function resnetGraph(d) {
+  const nodes = [], initializers = [];
+  for (const [name, shape] of Object.entries(d.shapes)) initializers.push([name, shape, d.params[name]]);
+  let n = 0;
+  const tmp = () => `t${n++}`;
+  const node = (op, inputs, attrs) => { const out = tmp(); nodes.push({ op, inputs, outputs: [out], attrs }); return out; };
+  const conv = (x, name, k, stride, pad) => node('Conv', [x, `${name}.weight`], { kernel_shape: [k, k], strides: [stride, stride], pads: [pad, pad, pad, pad] });
+  const bn = (x, name) => node('BatchNormalization', [x, ...['weight', 'bias', 'running_mean', 'running_var'].map((t) => `${name}.${t}`)], { epsilon: 1e-5 });
+  let h = 'x';
+  const plan = d.plan;
+  for (let i = 0; i < plan.length; i++) {
+    const p = plan[i];
+    if (p.op === 'conv') h = conv(h, p.name, p.k, p.stride, p.pad);
+    else if (p.op === 'bn') h = bn(h, p.name);
+    else if (p.op === 'relu') h = node('Relu', [h]);
+    else if (p.op === 'maxpool') h = node('MaxPool', [h], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] });
+    else if (p.op === 'block') {
+      const a = node('Relu', [bn(conv(h, `${p.prefix}.conv1`, 3, p.stride, 1), `${p.prefix}.bn1`)]);
+      const b = bn(conv(a, `${p.prefix}.conv2`, 3, 1, 1), `${p.prefix}.bn2`);
+      const sc = p.down ? bn(conv(h, `${p.prefix}.downsample.0`, 1, p.stride, 0), `${p.prefix}.downsample.1`) : h;
+      h = node('Relu', [node('Add', [b, sc])]);
+    } else if (p.op === 'gap') h = node('Flatten', [node('GlobalAveragePool', [h])], { axis: 1 });
+    else if (p.op === 'fc') nodes.push({ op: 'Gemm', inputs: [h, 'fc.weight', 'fc.bias'], outputs: ['y'], attrs: { transB: 1 } });
+  }
+  return { nodes, initializers };
 }

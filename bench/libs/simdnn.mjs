@@ -111,6 +111,36 @@ function prepare(wl, d) {
       return sync(() => net.step(i++ % d.xs.length, CNN.lr), check, () => net.dispose(),
         'composed from nn.ops; zero-copy flatten view (see the simdnn note)', true);
     }
+    case 'resnetInfer': {
+      // torchvision's names: the weights load by name; batch norm folded into the convs (as the other libraries' graphs).
+      const model = nn.models[s.model]({ seed: 1 });
+      let fused;
+      try { fused = model.loadWeights(d.params).eval().fuseForInference(); } finally { model.dispose(); }
+      const x = own(T(d.xs[0], [s.N, s.C, s.H, s.H]));
+      const f = () => fused.forward(x);
+      return sync(once(f), read(f), () => { disposeAll(); fused.dispose(); },
+        `nn.models.${s.model}, weights loaded by name, model.fuseForInference() (batch norm folded), eval forward`);
+    }
+    case 'resnetTrain': {
+      const xs = d.xs.map((x) => own(T(x, [s.N, s.C, s.H, s.H]))), labels = own(T(d.labels, [s.N], 'int32'));
+      const make = (lr) => {
+        const model = nn.models[s.model]({ seed: 1 }).loadWeights(d.params).train();
+        return { model, opt: nn.optim.sgd(model, { lr }), dispose() { this.opt.dispose(); this.model.dispose(); } };
+      };
+      const check = () => {
+        const net = make(1);                            // lr 1: the weight change is the gradient
+        const w = net.model.stateDict().get('conv1.weight');
+        const w0 = w.read();
+        const { loss } = net.model.trainStep(xs[0], labels, net.opt);
+        const w1 = w.read();
+        net.dispose();
+        return Float32Array.of(loss, ...w0.map((v, i) => v - w1[i]));
+      };
+      const net = make(s.lr);
+      let i = 0;
+      return sync(() => { net.model.trainStep(xs[i++ % xs.length], labels, net.opt); }, check, () => { net.dispose(); disposeAll(); },
+        `nn.models.${s.model}, model.trainStep (forward, softmax cross-entropy, backward, SGD), batch-norm batch statistics`);
+    }
     default:
       return { na: `no ${wl.kind}` };
   }

@@ -9,7 +9,8 @@
 //     without wasmUrl fails with init's error naming the .wasm URL;
 //   - the demo (examples/browser/): trains for a few seconds in its worker; held-out accuracy well above chance,
 //     curves with points, filters and feature maps drawn; digits drawn with the mouse (0, 7, 1) give class
-//     probabilities summing to 1 with the drawn class on top; the wasm-vs-JS panel agrees with plain JS and leaks nothing; a screenshot goes to
+//     probabilities summing to 1 with the drawn class on top; with threads=2 it reports 2 threads and trains, and
+//     Stop ends training; the wasm-vs-JS panel agrees with plain JS and leaks nothing; a screenshot goes to
 //     build/browser/demo.png (git-ignored).
 // Ends with "N passed, M failed"; exits non-zero on failure. Without /usr/bin/chromium it skips loudly, except
 // under CI (CI=true), where that is a failure.
@@ -293,6 +294,20 @@ async function main() {
         await check(`screenshot after training and the wasm-vs-JS run → ${SCREENSHOT}`, async () => {
           mkdirSync(dirname(SCREENSHOT), { recursive: true });
           await page.screenshot({ path: SCREENSHOT, fullPage: true });
+        });
+        await check('with threads: 2 the demo reports 2 threads and trains; Stop ends training after the current batch', async () => {
+          await page.goto(`${isolated.url}examples/browser/?backend=auto&threads=2&epochs=3&train=8000&autostart=1`);
+          await page.waitForFunction(() => window.demo?.state.steps >= 10 || window.demo?.state.errors.length > 0, null, { timeout: 120_000 });
+          await page.click('#stop');
+          await page.waitForFunction(() => window.demo.state.done || window.demo.state.errors.length > 0, null, { timeout: 60_000 });
+          const s = await state();
+          expect(s.errors.length === 0, `the page reported: ${s.errors.join('; ')}`);
+          expect(s.threads === 2, `nn.threads is ${s.threads}, expected 2`);
+          expect(s.final.stopped === true && s.final.step < 3 * 125, `stopped ${s.final.stopped} after ${s.final.step} of ${3 * 125} steps`);
+          expect(Number.isFinite(s.final.testLoss), `held-out loss ${s.final.testLoss}`);
+          const threads = await page.evaluate(() => document.getElementById('st-threads').textContent);
+          expect(/^2\b/.test(threads), `the status panel shows threads '${threads}'`);
+          console.log(`      stopped after ${s.final.step} steps, held-out accuracy ${(100 * s.final.testAccuracy).toFixed(1)} %`);
         });
         await check('no uncaught errors in the page', async () => {
           expect(log.errors.length === 0, log.errors.join('\n'));

@@ -15,6 +15,8 @@ export async function create(variant = 'simd') {
     version: pkg.version,
     info: `build ${nn.backend}, ${nn.threads} thread${nn.threads > 1 ? 's' : ''}`,
     notes: { flattenCopyMs: flattenCopyMs() },
+    // The scalar build takes seconds per ResNet call: left out of --quick (keeps it under 2 minutes).
+    slowInQuick: nn.backend === 'scalar' ? ['resnet18.infer', 'resnet8.train'] : [],
     prepare,
   };
 }

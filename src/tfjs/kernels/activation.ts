@@ -30,7 +30,7 @@ const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
 function leakyRelu({ inputs, backend: b, attrs }: KernelArgs): TensorInfo {
   const { alpha } = attrs as { alpha: number };
   const { x } = inputs;
-  if (x.dtype !== 'float32') return unaryOp(b, x, (v) => (v < 0 ? alpha * v : v));
+  if (x.dtype !== 'float32') return unaryOp(b, x, (v) => (v < 0 ? alpha * v : v), 'float32');
   const { info, t } = b.makeEmpty(x.shape, 'float32');
   const xt = b.tensor(x);
   if (t && xt) b.nn.kernels.leaky_relu_forward(xt.offset, t.offset, t.size, alpha);

@@ -10,6 +10,7 @@ import { batchedTranspose, filterToOihw, nchwToNhwc, nhwcToNchw, oihwToFilter } 
 import { applyActivation, type FusedActivation } from './activation.js';
 import { addBias } from './bias.js';
 import { kernel, type KernelArgs } from './kernel.js';
+import { sliceOp } from './shape.js';
 
 type Info = backend_util.Conv2DInfo;
 type Shape4 = [number, number, number, number];
@@ -66,6 +67,11 @@ function output(b: SimdnnBackend, y: Tensor, c: Info, shape: readonly number[]):
   }
 }
 
+/** In NCHW a 1-D per-channel parameter applies along C: read it as [C, 1, 1] (tfjs's rule). */
+function channelwise(p: TensorInfo, c: Info): TensorInfo {
+  return !channelsLast(c) && p.shape.length === 1 && p.shape[0] !== 1 ? { ...p, shape: [p.shape[0], 1, 1] } : p;
+}
+
 function forward(op: string, b: SimdnnBackend, x: TensorInfo, w: Tensor, c: Info, groups: number,
                  bias: TensorInfo | undefined, act: FusedActivation | null): TensorInfo {
   const xs = nchw(b, x, c, 'in');
@@ -73,8 +79,8 @@ function forward(op: string, b: SimdnnBackend, x: TensorInfo, w: Tensor, c: Info
   const biasInGemm = bias && bias.shape.length <= 1 && bias.shape[0] === c.outChannels ? b.view(bias, [c.outChannels]) : null;
   const y = b.nn.ops.conv2d(xs, w, biasInGemm, convOptions(op, c, groups));
   const out = output(b, y, c, y.shape);
-  if (bias && !biasInGemm) addBias(b, out, bias, op);
-  if (act) applyActivation(b, out, act, op);
+  if (bias && !biasInGemm) addBias(b, out, channelwise(bias, c), op);
+  if (act) applyActivation(b, out, { ...act, prelu: act.prelu && channelwise(act.prelu, c) }, op);
   return out;
 }
 
@@ -106,17 +112,35 @@ function conv2DBackpropInput({ inputs, backend, attrs }: KernelArgs): TensorInfo
   return backwardData('Conv2DBackpropInput', b, dy, oihw(b, filter), c, 1);
 }
 
+/**
+ * tfjs's backprops read dy only over the output extent of the conv info, even when dy is larger (a
+ * conv2dTranspose with an outputShape smaller than the stride allows): the top-left box of dy.
+ */
+function croppedDy(b: SimdnnBackend, dy: TensorInfo, c: Info): TensorInfo {
+  const want = c.outShape;
+  if (dy.shape.every((d, i) => d === want[i])) return dy;
+  if (dy.shape.length !== 4 || dy.shape.some((d, i) => d < want[i])) {
+    throw new Error(`Conv2DBackpropInput (simdnn): dy must have shape [${want}], got [${dy.shape}]`);
+  }
+  return sliceOp(b, dy, [0, 0, 0, 0], [...want]);
+}
+
 /** dx from dy; x itself is not read (only its shape), so a view at dy's data stands in for it. */
 function backwardData(op: string, b: SimdnnBackend, dy: TensorInfo, w: Tensor, c: Info, groups: number): TensorInfo {
-  const dys = nchw(b, dy, c, 'out');
-  const inNchw = [c.batchSize, c.inChannels, c.inHeight, c.inWidth];
-  const xShapeOnly = b.view(dy, inNchw);
-  const { dx } = b.nn.ops.conv2dBackward(dys, xShapeOnly, w, convOptions(op, c, groups), { bias: false, input: true, weight: false });
-  if (!channelsLast(c)) return b.makeOutput(dx!, c.inShape, 'float32');
+  const cropped = croppedDy(b, dy, c);
   try {
-    return b.makeOutput(nchwToNhwc(b.nn, dx!, inNchw), c.inShape, 'float32');
+    const dys = nchw(b, cropped, c, 'out');
+    const inNchw = [c.batchSize, c.inChannels, c.inHeight, c.inWidth];
+    const xShapeOnly = b.view(cropped, inNchw);
+    const { dx } = b.nn.ops.conv2dBackward(dys, xShapeOnly, w, convOptions(op, c, groups), { bias: false, input: true, weight: false });
+    if (!channelsLast(c)) return b.makeOutput(dx!, c.inShape, 'float32');
+    try {
+      return b.makeOutput(nchwToNhwc(b.nn, dx!, inNchw), c.inShape, 'float32');
+    } finally {
+      dx!.dispose();
+    }
   } finally {
-    dx!.dispose();
+    if (cropped !== dy) b.disposeData(cropped.dataId);
   }
 }
 

@@ -6,6 +6,7 @@ import type { SimdnnBackend } from '../backend.js';
 import { attrsOf, kernel, type KernelArgs } from './kernel.js';
 import { applyActivation } from './activation.js';
 import { addBias } from './bias.js';
+import { broadcastLoop } from './elementwise.js';
 
 interface MatMulAttrs {
   transposeA: boolean;
@@ -14,17 +15,22 @@ interface MatMulAttrs {
   leakyreluAlpha?: number;
 }
 
+/** For each batch of the broadcast batch shape, the batch of an input with batch shape `shape`. */
+function batchIndex(shape: number[], out: number[]): Int32Array {
+  const idx = new Int32Array(util.sizeFromShape(out));
+  const own = Int32Array.from({ length: util.sizeFromShape(shape) }, (_, i) => i);
+  broadcastLoop(own, shape, [0], [1], idx, out, (p) => p);
+  return idx;
+}
+
 function matmul(op: string, b: SimdnnBackend, a: TensorInfo, bt: TensorInfo, ta: boolean, tb: boolean, bias?: TensorInfo): TensorInfo {
   const ra = a.shape.length, rb = bt.shape.length;
   const M = ta ? a.shape[ra - 1] : a.shape[ra - 2], K = ta ? a.shape[ra - 2] : a.shape[ra - 1];
   const K2 = tb ? bt.shape[rb - 1] : bt.shape[rb - 2], N = tb ? bt.shape[rb - 2] : bt.shape[rb - 1];
   if (K !== K2) throw new Error(`${op} (simdnn): inner dimensions must agree, got a [${a.shape}] and b [${bt.shape}] (transposeA ${ta}, transposeB ${tb})`);
-  const batchA = util.sizeFromShape(a.shape.slice(0, -2)), batchB = util.sizeFromShape(bt.shape.slice(0, -2));
   const batchShape = backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), bt.shape.slice(0, -2));
   const batch = util.sizeFromShape(batchShape);
-  if ((batchA !== batch && batchA !== 1) || (batchB !== batch && batchB !== 1)) {
-    throw new Error(`${op} (simdnn): batch dimensions of a [${a.shape}] and b [${bt.shape}] broadcast only where one side is 1 or equal`);
-  }
+  const ia = batchIndex(a.shape.slice(0, -2), batchShape), ib = batchIndex(bt.shape.slice(0, -2), batchShape);
   const outShape = [...batchShape, M, N];
   const dtype = a.dtype === 'float32' || bt.dtype === 'float32' ? 'float32' : 'int32';
   const { info, t } = b.makeEmpty(outShape, dtype);
@@ -39,7 +45,7 @@ function matmul(op: string, b: SimdnnBackend, a: TensorInfo, bt: TensorInfo, ta:
     const ao = b.tensor(a)!.offset, bo = b.tensor(bt)!.offset;
     const colBias = bias && util.sizeFromShape(bias.shape) === N && bias.shape.length <= 1 ? b.tensor(bias)!.offset : 0;
     for (let i = 0; i < batch; i++) {
-      const A = ao + 4 * (batchA === 1 ? 0 : i) * M * K, B = bo + 4 * (batchB === 1 ? 0 : i) * K * N, C = t.offset + 4 * i * M * N;
+      const A = ao + 4 * ia[i] * M * K, B = bo + 4 * ib[i] * K * N, C = t.offset + 4 * i * M * N;
       if (colBias) k.sgemm_bias(M, N, K, A, rsA, csA, B, rsB, csB, C, N, 0, colBias, scratch);
       else k.sgemm(M, N, K, A, rsA, csA, B, rsB, csB, C, N, 0, scratch);
     }
@@ -48,7 +54,7 @@ function matmul(op: string, b: SimdnnBackend, a: TensorInfo, bt: TensorInfo, ta:
   } else {
     const av = b.values(a), bv = b.values(bt), out = t.view();
     for (let i = 0; i < batch; i++) {
-      const A = (batchA === 1 ? 0 : i) * M * K, B = (batchB === 1 ? 0 : i) * K * N;
+      const A = ia[i] * M * K, B = ib[i] * K * N;
       for (let r = 0; r < M; r++) {
         for (let c = 0; c < N; c++) {
           let s = 0;

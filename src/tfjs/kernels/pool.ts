@@ -71,7 +71,7 @@ function maxPoolGrad(args: KernelArgs): TensorInfo {
     const inPlanes = [c.batchSize, c.inChannels, c.inHeight, c.inWidth];
     const dx = b.nn.empty(inPlanes, 'float32', 'MaxPoolGrad');
     b.nn.kernels.maxpool2d_backward(dyPlanes.offset, indices.offset, dx.offset, c.batchSize * c.inChannels,
-      c.inHeight * c.inWidth, c.outHeight * c.outWidth);
+      c.inHeight * c.inWidth, c.outHeight * c.outWidth, 0);
     return toOutput(b, dx, inPlanes, c.inShape);
   } finally {
     scratchValues.dispose();
@@ -100,8 +100,10 @@ function avgPoolGrad(args: KernelArgs): TensorInfo {
   const inPlanes = [c.batchSize, c.inChannels, c.inHeight, c.inWidth];
   const dx = b.nn.empty(inPlanes, 'float32', 'AvgPoolGrad');
   const [H, W, KH, KW, SH, SW, PT, PL] = geometry(c);
+  // tfjs's AvgPoolGrad spreads dy/(KH·KW) over every window, whatever part of it is padding (its cpu and
+  // webgl backends and its specs agree): a divisor override of KH·KW.
   b.nn.kernels.avgpool2d_backward(dyPlanes.offset, dx.offset, c.batchSize * c.inChannels, H, W, KH, KW, SH, SW, PT, PL,
-    c.outHeight, c.outWidth, 0, 0);
+    c.outHeight, c.outWidth, 0, KH * KW);
   return toOutput(b, dx, inPlanes, c.inShape);
 }
 

@@ -7,6 +7,8 @@ import { transposeOp } from './transpose.js';
 
 interface ReduceAttrs {
   axis: number | number[];
+  /** Max names its axes reductionIndices. */
+  reductionIndices?: number | number[];
   keepDims?: boolean;
 }
 
@@ -32,8 +34,8 @@ function reduceKernel(name: string, fold: Fold, outDtype: (x: DataType) => DataT
   return kernel(name, (args: KernelArgs) => {
     const { backend: b } = args;
     const { x } = args.inputs;
-    const { axis, keepDims = false } = attrsOf<ReduceAttrs>(args);
-    const { input, transposed, shape, inner } = prepare(b, x, axis, keepDims);
+    const { axis, reductionIndices, keepDims = false } = attrsOf<ReduceAttrs>(args);
+    const { input, transposed, shape, inner } = prepare(b, x, axis ?? reductionIndices, keepDims);
     try {
       const { info, t } = b.makeEmpty(shape, outDtype(x.dtype));
       if (!t) return info;

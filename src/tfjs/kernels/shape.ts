@@ -78,11 +78,15 @@ function filled(value: number) {
 }
 
 function slice(args: KernelArgs): TensorInfo {
-  const { backend: b } = args;
   const { x } = args.inputs;
   const a = attrsOf<{ begin: number | number[]; size: number | number[] }>(args);
   const [begin, size] = slice_util.parseSliceParams(x as never, a.begin, a.size);
   slice_util.assertParamsValid(x as never, begin, size);
+  return sliceOp(args.backend, x, begin, size);
+}
+
+/** The box [begin, begin + size) of x as a new tensor. */
+export function sliceOp(b: SimdnnBackend, x: TensorInfo, begin: number[], size: number[]): TensorInfo {
   const { info, t } = b.makeEmpty(size, x.dtype);
   if (!t) return info;
   const v = b.values(x), out = t.view();
@@ -122,6 +126,7 @@ function concat(args: KernelArgs): TensorInfo {
   const list = args.inputs as unknown as TensorInfo[];
   const { axis } = attrsOf<{ axis: number }>(args);
   const $axis = util.parseAxisParam(axis, list[0].shape)[0];
+  backend_util.assertParamsConsistent(list.map((x) => x.shape), $axis);
   const shape = backend_util.computeOutShape(list.map((x) => x.shape), $axis);
   const dtype = list.reduce<DataType>((d, x) => (x.dtype === 'float32' ? 'float32' : d), list[0].dtype);
   return concatInto(args.backend, list.filter((x) => util.sizeFromShape(x.shape) > 0), $axis, shape, dtype);
@@ -131,6 +136,10 @@ function pack(args: KernelArgs): TensorInfo {
   const list = args.inputs as unknown as TensorInfo[];
   const { axis } = attrsOf<{ axis: number }>(args);
   const rank = list[0].shape.length, $axis = axis < 0 ? axis + rank + 1 : axis;
+  for (const x of list) {
+    util.assertShapesMatch(list[0].shape, x.shape, 'All tensors passed to stack must have matching shapes');
+    util.assert(x.dtype === list[0].dtype, () => 'All tensors passed to stack must have matching dtypes');
+  }
   const expanded = list.map((x) => ({ ...x, shape: [...x.shape.slice(0, $axis), 1, ...x.shape.slice($axis)] }));
   const shape = [...list[0].shape.slice(0, $axis), list.length, ...list[0].shape.slice($axis)];
   return concatInto(args.backend, expanded, $axis, shape, list[0].dtype);
@@ -281,6 +290,12 @@ function reverse(args: KernelArgs): TensorInfo {
 
 export const shapeKernels = [
   kernel('Reshape', (args) => reshape(args.backend, args.inputs.x, attrsOf<{ shape: number[] }>(args).shape)),
+  kernel('ExpandDims', (args) => {
+    const { input } = args.inputs;
+    const { dim } = attrsOf<{ dim: number }>(args);
+    const rank = input.shape.length, axis = dim < 0 ? dim + rank + 1 : dim;
+    return reshape(args.backend, input, [...input.shape.slice(0, axis), 1, ...input.shape.slice(axis)]);
+  }),
   kernel('Identity', ({ inputs, backend }) => { backend.incRef(inputs.x.dataId); return { ...inputs.x }; }),
   kernel('Cast', cast),
   kernel('Fill', fill),

@@ -159,6 +159,157 @@ for (const [i, g] of gradCases.entries()) {
 }
 
 // -------------------------------------------------------------------------------------------------------------
+// Random shapes against float64 references written from the definitions (forward, and backward as the adjoint).
+
+/** PyTorch's adaptive window [start, end) of output o. */
+const win = (o, L, O) => [Math.floor((o * L) / O), Math.ceil(((o + 1) * L) / O)];
+
+/** Adaptive avg / max pooling reference: y, argmax indices (first maximum), and dx for dy. */
+function adaptiveRef(x, [N, C, H, W], [OH, OW], dy, isMax) {
+  const y = new Float64Array(N * C * OH * OW), idx = new Int32Array(y.length), dx = new Float64Array(x.length);
+  for (let p = 0; p < N * C; p++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
+    const [hs, he] = win(oh, H, OH), [ws, we] = win(ow, W, OW), o = (p * OH + oh) * OW + ow;
+    let s = 0, best = -Infinity, bi = hs * W + ws;
+    for (let h = hs; h < he; h++) for (let w = ws; w < we; w++) {
+      const v = x[p * H * W + h * W + w];
+      s += v;
+      if (v > best) { best = v; bi = h * W + w; }
+    }
+    const n = (he - hs) * (we - ws);
+    y[o] = isMax ? best : s / n;
+    idx[o] = bi;
+    if (isMax) dx[p * H * W + bi] += dy[o];
+    else for (let h = hs; h < he; h++) for (let w = ws; w < we; w++) dx[p * H * W + h * W + w] += dy[o] / n;
+  }
+  return { y, idx, dx };
+}
+
+/** TensorFlow 'same' pooling reference (max: −inf padding; avg: in-range count), y and dx for dy. */
+function samePoolRef(x, [N, C, H, W], k, s, d, dy, isMax) {
+  const pads = (L, K, S, D) => { const O = Math.ceil(L / S); return [O, Math.floor(Math.max((O - 1) * S + (K - 1) * D + 1 - L, 0) / 2)]; };
+  const [OH, PT] = pads(H, k[0], s[0], d[0]), [OW, PL] = pads(W, k[1], s[1], d[1]);
+  const y = new Float64Array(N * C * OH * OW), dx = new Float64Array(x.length);
+  for (let p = 0; p < N * C; p++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
+    const o = (p * OH + oh) * OW + ow, cells = [];
+    for (let i = 0; i < k[0]; i++) for (let j = 0; j < k[1]; j++) {
+      const h = oh * s[0] - PT + i * d[0], w = ow * s[1] - PL + j * d[1];
+      if (h >= 0 && h < H && w >= 0 && w < W) cells.push(p * H * W + h * W + w);
+    }
+    if (isMax) {
+      let bi = cells[0];
+      for (const c of cells) if (x[c] > x[bi]) bi = c;
+      y[o] = x[bi];
+      dx[bi] += dy[o];
+    } else {
+      y[o] = cells.reduce((a, c) => a + x[c], 0) / cells.length;
+      for (const c of cells) dx[c] += dy[o] / cells.length;
+    }
+  }
+  return { y, dx, OH, OW };
+}
+
+test('random shapes: adaptive avg / max pooling and padding-same pooling against float64 references', () => checkNoLeak(nn, () => {
+  const rand = rng(77), ri = (lo, hi) => lo + Math.floor(rand() * (hi - lo + 1));
+  let compared = 0;
+  for (let t = 0; t < 60; t++) {
+    const N = ri(1, 3), C = ri(1, 4), H = ri(1, 13), W = ri(1, 13);
+    const xs = [N, C, H, W];
+    const xv = Float32Array.from(uniform(rand, N * C * H * W, -2, 2));
+    const x = nn.tensor(xv, xs);
+    const what = [];
+    try {
+      // adaptive: output sizes below, equal to and above the input
+      const out = [ri(1, H + 3), ri(1, W + 3)];
+      for (const isMax of [false, true]) {
+        what[0] = `adaptive${isMax ? 'Max' : 'Avg'} ${JSON.stringify(xs)} → ${JSON.stringify(out)}`;
+        const dyv = Float32Array.from(uniform(rand, N * C * out[0] * out[1]));
+        const ref = adaptiveRef(xv, xs, out, dyv, isMax);
+        const dy = nn.tensor(dyv, [N, C, ...out]);
+        const r = isMax ? ops.adaptiveMaxPool2d(x, out) : { y: ops.adaptiveAvgPool2d(x, out), indices: null };
+        const dx = isMax ? ops.adaptiveMaxPool2dBackward(dy, r.indices, xs) : ops.adaptiveAvgPool2dBackward(dy, xs);
+        assertClose(r.y.read(), ref.y, `${what[0]}: y`);
+        if (isMax) assert.equal(Array.from(r.indices.read()), Array.from(ref.idx), `${what[0]}: indices`);
+        assertClose(dx.read(), ref.dx, `${what[0]}: dx`);
+        disposeAll([dy, r, dx]);
+      }
+      // padding 'same' (dilation only for max pooling, where every window keeps an input element)
+      const k = [ri(1, 4), ri(1, 4)], st = [ri(1, 3), ri(1, 3)];
+      for (const isMax of [false, true]) {
+        const d = isMax && rand() < 0.3 ? [ri(1, 2), ri(1, 2)] : [1, 1];
+        const opts = { kernel: k, stride: st, padding: 'same', ...(isMax ? { dilation: d } : {}) };
+        what[0] = `${isMax ? 'max' : 'avg'}Pool2d same ${JSON.stringify(xs)} ${JSON.stringify(opts)}`;
+        const dyv = Float32Array.from(uniform(rand, N * C * Math.ceil(H / st[0]) * Math.ceil(W / st[1])));
+        const ref = samePoolRef(xv, xs, k, st, d, dyv, isMax);
+        if (ref.y.some((v) => !Number.isFinite(v))) continue;   // a window of padding only: rejected by the op (errors test)
+        compared++;
+        const dy = nn.tensor(dyv, [N, C, ref.OH, ref.OW]);
+        const r = isMax ? ops.maxPool2d(x, opts) : { y: ops.avgPool2d(x, opts), indices: null };
+        const dx = isMax ? ops.maxPool2dBackward(dy, r.indices, xs) : ops.avgPool2dBackward(dy, xs, opts);
+        assertClose(r.y.read(), ref.y, `${what[0]}: y`);
+        assertClose(dx.read(), ref.dx, `${what[0]}: dx`);
+        disposeAll([dy, r, dx]);
+      }
+    } catch (err) {
+      err.message = `${what[0]}: ${err.message}`;
+      throw err;
+    } finally {
+      x.dispose();
+    }
+  }
+  assert.ok(compared >= 110, `only ${compared} of 120 'same' pooling cases were compared`);
+}));
+
+/** locallyConnected2d adjoint reference: dx, dw, db for dy (padding [top, bottom, left, right]). */
+function localBackwardRef(x, xs, w, dy, Cout, [KH, KW], [SH, SW], [PT, PB, PL, PR]) {
+  const [N, C, H, W] = xs;
+  const OH = Math.floor((H + PT + PB - KH) / SH) + 1, OW = Math.floor((W + PL + PR - KW) / SW) + 1;
+  const K = C * KH * KW, P = OH * OW;
+  const dx = new Float64Array(x.length), dw = new Float64Array(w.length), db = new Float64Array(Cout * P);
+  for (let n = 0; n < N; n++) for (let co = 0; co < Cout; co++) for (let p = 0; p < P; p++) {
+    const g = dy[(n * Cout + co) * P + p], oh = Math.floor(p / OW), ow = p % OW;
+    db[co * P + p] += g;
+    for (let c = 0; c < C; c++) for (let kh = 0; kh < KH; kh++) for (let kw = 0; kw < KW; kw++) {
+      const h = oh * SH - PT + kh, ww = ow * SW - PL + kw;
+      if (h < 0 || h >= H || ww < 0 || ww >= W) continue;
+      const xi = ((n * C + c) * H + h) * W + ww, wi = (p * Cout + co) * K + (c * KH + kh) * KW + kw;
+      dx[xi] += g * w[wi];
+      dw[wi] += g * x[xi];
+    }
+  }
+  return { dx, dw, db };
+}
+
+test('random shapes: locallyConnected2d forward and backward against float64 references', () => checkNoLeak(nn, () => {
+  const rand = rng(78), ri = (lo, hi) => lo + Math.floor(rand() * (hi - lo + 1));
+  let compared = 0;
+  for (let t = 0; t < 40; t++) {
+    const N = ri(1, 9), C = ri(1, 6), H = ri(1, 9), W = ri(1, 9), Cout = ri(1, 7);
+    const k = [ri(1, Math.min(4, H + 2)), ri(1, Math.min(4, W + 2))], st = [ri(1, 3), ri(1, 3)];
+    const pad = [ri(0, 2), ri(0, 2), ri(0, 2), ri(0, 2)];
+    const OH = Math.floor((H + pad[0] + pad[1] - k[0]) / st[0]) + 1, OW = Math.floor((W + pad[2] + pad[3] - k[1]) / st[1]) + 1;
+    if (OH < 1 || OW < 1) continue;
+    const K = C * k[0] * k[1], P = OH * OW, xs = [N, C, H, W];
+    const opts = { kernel: k, stride: st, padding: pad };
+    const name = JSON.stringify({ xs, Cout, ...opts });
+    const xv = Float32Array.from(uniform(rand, N * C * H * W)), wv = Float32Array.from(uniform(rand, P * Cout * K));
+    const bv = Float32Array.from(uniform(rand, Cout * P)), dyv = Float32Array.from(uniform(rand, N * Cout * P));
+    compared++;
+    const x = nn.tensor(xv, xs), w = nn.tensor(wv, [P, Cout, K]), b = nn.tensor(bv, [Cout, OH, OW]), dy = nn.tensor(dyv, [N, Cout, OH, OW]);
+    const y = ops.locallyConnected2d(x, w, b, opts), g = ops.locallyConnected2dBackward(dy, x, w, opts);
+    try {
+      assertClose(y.read(), localRef(xv, xs, wv, bv, Cout, k, st, pad).y, `${name}: y`);
+      const ref = localBackwardRef(xv, xs, wv, dyv, Cout, k, st, pad);
+      assertClose(g.dx.read(), ref.dx, `${name}: dx`);
+      assertClose(g.dw.read(), ref.dw, `${name}: dw`);
+      assertClose(g.db.read(), ref.db, `${name}: db`);
+    } finally {
+      disposeAll([x, w, b, dy, y, g]);
+    }
+  }
+  assert.ok(compared >= 30, `only ${compared} of 40 random configurations had a positive output size`);
+}));
+
+// -------------------------------------------------------------------------------------------------------------
 // Layers
 
 test("maxPool2d / avgPool2d layers with padding 'same' / 'valid': inferShape, summary and the op agree", () => checkNoLeak(nn, () => {

@@ -1,6 +1,7 @@
 // Browser tests (issue #6), run by test/run-all.mjs after the uvu suites: Debian's Chromium (/usr/bin/chromium,
 // headless, --no-sandbox; never a downloaded browser) driven by playwright-core, against pages served by
 // scripts/serve.mjs on a free localhost port.
+//   - scripts/serve.mjs: content types, COOP/COEP, no paths outside the repository;
 //   - test/browser/golden.html: every case of the op golden suite (PyTorch fixtures) on the scalar, SIMD and
 //     relaxed-SIMD builds (one test per case and build), with the build actually used checked;
 //   - the same page asking for 2 threads: with COOP/COEP (a third of the cases, every 3rd), and served without the
@@ -15,7 +16,7 @@
 // Ends with "N passed, M failed"; exits non-zero on failure. Without /usr/bin/chromium it skips loudly, except
 // under CI (CI=true), where that is a failure.
 //
-//   node test/suites/browser.run.mjs [--headed] [--only golden|threads|bundle|demo]
+//   node test/suites/browser.run.mjs [--headed] [--only server|golden|threads|bundle|demo]
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -99,6 +100,26 @@ async function main() {
     } finally {
       await page.close();
     }
+  }
+
+  // ---------------------------------------------------------------------------------------------- the server
+  if (!only || only === 'server') {
+    console.log('\nscripts/serve.mjs');
+    await check('serves .wasm as application/wasm with COOP/COEP (and without them under isolation: false)', async () => {
+      const a = await fetch(`${isolated.url}build/simd.wasm`), b = await fetch(`${plain.url}build/simd.wasm`);
+      expect(a.status === 200 && a.headers.get('content-type') === 'application/wasm', `${a.status} ${a.headers.get('content-type')}`);
+      expect(a.headers.get('cross-origin-opener-policy') === 'same-origin' && a.headers.get('cross-origin-embedder-policy') === 'require-corp',
+        `COOP '${a.headers.get('cross-origin-opener-policy')}', COEP '${a.headers.get('cross-origin-embedder-policy')}'`);
+      expect(b.status === 200 && !b.headers.has('cross-origin-embedder-policy'), 'the plain server sends COEP');
+      await a.arrayBuffer(); await b.arrayBuffer();
+    });
+    await check('refuses paths outside the repository (403) and answers 404 for missing files', async () => {
+      const out = await fetch(`${isolated.url}x%2f..%2f..%2f..%2fetc%2fpasswd`);
+      const missing = await fetch(`${isolated.url}no/such/file.js`);
+      expect(out.status === 403, `an encoded ../ path gave HTTP ${out.status}`);
+      expect(missing.status === 404, `a missing file gave HTTP ${missing.status}`);
+      await out.text(); await missing.text();
+    });
   }
 
   // --------------------------------------------------------------------------------------- the op golden suite

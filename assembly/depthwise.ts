@@ -15,6 +15,11 @@ function planeForward(xp: usize, wk: usize, bias: f32, yp: usize, H: i32, W: i32
   for (let oh = 0; oh < OH; oh++) {
     const yr = yp + (<usize>(oh * OW) << 2);
     const h0 = oh * SH - PT;
+    if (ASC_FEATURE_SIMD && KH == 3 && KW == 3 && SH == 1 && SW == 1 && DH == 1 && DW == 1 && h0 >= 0 && h0 + 3 < H && oh + 1 < OH) {
+      rowPair3x3(xp, wk, bias, yr, yr + (<usize>OW << 2), H, W, PL, h0, OW, lo, hi);
+      oh++;
+      continue;
+    }
     let ow = 0;
     if (ASC_FEATURE_SIMD) {
       for (; ow < lo; ow++) store<f32>(at(yr, ow), edge(xp, wk, bias, H, W, KH, KW, DH, DW, h0, ow * SW - PL));
@@ -73,6 +78,104 @@ function planeForward(xp: usize, wk: usize, bias: f32, yp: usize, H: i32, W: i32
       }
     }
     for (; ow < OW; ow++) store<f32>(at(yr, ow), edge(xp, wk, bias, H, W, KH, KW, DH, DW, h0, ow * SW - PL));
+  }
+}
+
+/**
+ * Two output rows (yr0, yr1) of a 3×3, stride-1, undilated depthwise plane at once: input rows h0 … h0 + 3 are
+ * loaded once and feed both rows, four independent accumulator chains instead of two (the chains, not the
+ * FMA units, bound the one-row loop). Taps are added in the one-row loop's order, so results are identical.
+ */
+function rowPair3x3(xp: usize, wk: usize, bias: f32, yr0: usize, yr1: usize, H: i32, W: i32, PL: i32, h0: i32,
+                OW: i32, lo: i32, hi: i32): void {
+  let ow = 0;
+  for (; ow < lo; ow++) {
+    store<f32>(at(yr0, ow), edge(xp, wk, bias, H, W, 3, 3, 1, 1, h0, ow - PL));
+    store<f32>(at(yr1, ow), edge(xp, wk, bias, H, W, 3, 3, 1, 1, h0 + 1, ow - PL));
+  }
+  const r0 = xp + (<usize>(h0 * W - PL) << 2), r1 = r0 + (<usize>W << 2), r2 = r1 + (<usize>W << 2), r3 = r2 + (<usize>W << 2);
+  const w00 = v128.load32_splat(wk), w01 = v128.load32_splat(wk, 4), w02 = v128.load32_splat(wk, 8);
+  const w10 = v128.load32_splat(wk, 12), w11 = v128.load32_splat(wk, 16), w12 = v128.load32_splat(wk, 20);
+  const w20 = v128.load32_splat(wk, 24), w21 = v128.load32_splat(wk, 28), w22 = v128.load32_splat(wk, 32);
+  const bv = f32x4.splat(bias);
+  let v = bv, u = bv;
+  for (; ow + 8 <= hi; ow += 8) {
+    const o = <usize>ow << 2;
+    let a0 = bv, b0 = bv, a1 = bv, b1 = bv;
+    v = v128.load(r0 + o, 0); u = v128.load(r0 + o, 16);
+    a0 = madd(w00, v, a0); a1 = madd(w00, u, a1);
+    v = v128.load(r0 + o, 4); u = v128.load(r0 + o, 20);
+    a0 = madd(w01, v, a0); a1 = madd(w01, u, a1);
+    v = v128.load(r0 + o, 8); u = v128.load(r0 + o, 24);
+    a0 = madd(w02, v, a0); a1 = madd(w02, u, a1);
+    v = v128.load(r1 + o, 0); u = v128.load(r1 + o, 16);
+    a0 = madd(w10, v, a0); a1 = madd(w10, u, a1);
+    b0 = madd(w00, v, b0); b1 = madd(w00, u, b1);
+    v = v128.load(r1 + o, 4); u = v128.load(r1 + o, 20);
+    a0 = madd(w11, v, a0); a1 = madd(w11, u, a1);
+    b0 = madd(w01, v, b0); b1 = madd(w01, u, b1);
+    v = v128.load(r1 + o, 8); u = v128.load(r1 + o, 24);
+    a0 = madd(w12, v, a0); a1 = madd(w12, u, a1);
+    b0 = madd(w02, v, b0); b1 = madd(w02, u, b1);
+    v = v128.load(r2 + o, 0); u = v128.load(r2 + o, 16);
+    a0 = madd(w20, v, a0); a1 = madd(w20, u, a1);
+    b0 = madd(w10, v, b0); b1 = madd(w10, u, b1);
+    v = v128.load(r2 + o, 4); u = v128.load(r2 + o, 20);
+    a0 = madd(w21, v, a0); a1 = madd(w21, u, a1);
+    b0 = madd(w11, v, b0); b1 = madd(w11, u, b1);
+    v = v128.load(r2 + o, 8); u = v128.load(r2 + o, 24);
+    a0 = madd(w22, v, a0); a1 = madd(w22, u, a1);
+    b0 = madd(w12, v, b0); b1 = madd(w12, u, b1);
+    v = v128.load(r3 + o, 0); u = v128.load(r3 + o, 16);
+    b0 = madd(w20, v, b0); b1 = madd(w20, u, b1);
+    v = v128.load(r3 + o, 4); u = v128.load(r3 + o, 20);
+    b0 = madd(w21, v, b0); b1 = madd(w21, u, b1);
+    v = v128.load(r3 + o, 8); u = v128.load(r3 + o, 24);
+    b0 = madd(w22, v, b0); b1 = madd(w22, u, b1);
+    v128.store(at(yr0, ow), a0);
+    v128.store(at(yr0, ow), a1, 16);
+    v128.store(at(yr1, ow), b0);
+    v128.store(at(yr1, ow), b1, 16);
+  }
+  for (; ow + 4 <= hi; ow += 4) {
+    const o = <usize>ow << 2;
+    let a0 = bv, b0 = bv;
+    v = v128.load(r0 + o, 0);
+    a0 = madd(w00, v, a0);
+    v = v128.load(r0 + o, 4);
+    a0 = madd(w01, v, a0);
+    v = v128.load(r0 + o, 8);
+    a0 = madd(w02, v, a0);
+    v = v128.load(r1 + o, 0);
+    a0 = madd(w10, v, a0);
+    b0 = madd(w00, v, b0);
+    v = v128.load(r1 + o, 4);
+    a0 = madd(w11, v, a0);
+    b0 = madd(w01, v, b0);
+    v = v128.load(r1 + o, 8);
+    a0 = madd(w12, v, a0);
+    b0 = madd(w02, v, b0);
+    v = v128.load(r2 + o, 0);
+    a0 = madd(w20, v, a0);
+    b0 = madd(w10, v, b0);
+    v = v128.load(r2 + o, 4);
+    a0 = madd(w21, v, a0);
+    b0 = madd(w11, v, b0);
+    v = v128.load(r2 + o, 8);
+    a0 = madd(w22, v, a0);
+    b0 = madd(w12, v, b0);
+    v = v128.load(r3 + o, 0);
+    b0 = madd(w20, v, b0);
+    v = v128.load(r3 + o, 4);
+    b0 = madd(w21, v, b0);
+    v = v128.load(r3 + o, 8);
+    b0 = madd(w22, v, b0);
+    v128.store(at(yr0, ow), a0);
+    v128.store(at(yr1, ow), b0);
+  }
+  for (; ow < OW; ow++) {
+    store<f32>(at(yr0, ow), edge(xp, wk, bias, H, W, 3, 3, 1, 1, h0, ow - PL));
+    store<f32>(at(yr1, ow), edge(xp, wk, bias, H, W, 3, 3, 1, 1, h0 + 1, ow - PL));
   }
 }
 

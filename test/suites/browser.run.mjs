@@ -17,11 +17,11 @@
 // under CI (CI=true), where that is a failure.
 //
 //   node test/suites/browser.run.mjs [--headed] [--only server|golden|threads|bundle|demo]
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startServer } from '../../scripts/serve.mjs';
-import { ensureBrowserData } from '../../scripts/build-browser-data.mjs';
+import { ensureBrowserData, DATA_FILE } from '../../scripts/build-browser-data.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CHROMIUM = '/usr/bin/chromium';
@@ -226,6 +226,20 @@ async function main() {
           expect(Math.abs(got.sum - want.sum) <= 1e-9 * want.sum && Math.abs(got.sumSq - want.sumSq) <= 1e-9 * want.sumSq,
             `pixel sum ${got.sum} / sum of squares ${got.sumSq}, the package's ${want.sum} / ${want.sumSq}`);
           expect(got.worstX === 0, `normalised pixels differ from (v − mean)/std by up to ${got.worstX}`);
+        });
+        await check('the digits file holds the Node demo\'s digits in its order (examples/mnist.mjs loadDigits(1))', async () => {
+          const { loadDigits } = await import('../../examples/mnist.mjs');
+          const want = await loadDigits(1);
+          const b = readFileSync(DATA_FILE);
+          const n = b.readUInt32LE(8);
+          expect(n === want.n, `${n} digits in the file, ${want.n} in the Node demo`);
+          let labels = 0, pixels = 0;
+          for (let i = 0; i < n; i++) if (b[16 + i] !== want.y[i]) labels++;
+          for (let i = 0; i < n * 784; i++) {
+            const v = Math.round((b[16 + n + i] / 255) * 1000) / 1000;   // data.js's decoding
+            if (Math.fround((v - 0.1307) / 0.3081) !== want.x[i]) pixels++;
+          }
+          expect(labels === 0 && pixels === 0, `${labels} labels and ${pixels} normalised pixels differ from the Node demo's`);
         });
         await check('loads and trains in its worker: held-out accuracy well above chance (≥ 70 % of 2,000; chance 10 %)', async () => {
           await page.goto(`${isolated.url}examples/browser/?backend=auto&threads=1&epochs=1&train=4000&autostart=1`);

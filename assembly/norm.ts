@@ -126,10 +126,13 @@ export function batchnorm_backward(dy: usize, x: usize, gamma: usize, mean: usiz
     const m = load<f32>(at(mean, c)), inv = load<f32>(at(invStd, c));
     const g = gamma ? load<f32>(at(gamma, c)) : <f32>1;
     let sdy: f64 = 0, sdyx: f64 = 0;
-    for (let n = 0; n < N; n++) {
-      const off = <usize>((n * C + c) * HW) << 2;
-      sdy += <f64>sumf(dy + off, HW);
-      sdyx += <f64>dotDev(dy + off, x + off, HW, m);
+    // The sums feed dγ, dβ and the batch-statistics dx; fixed statistics without dγ, dβ (a frozen layer) need none.
+    if (training || dgamma || dbeta) {
+      for (let n = 0; n < N; n++) {
+        const off = <usize>((n * C + c) * HW) << 2;
+        sdy += <f64>sumf(dy + off, HW);
+        sdyx += <f64>dotDev(dy + off, x + off, HW, m);
+      }
     }
     const sumDy = <f32>sdy, sumDyXhat = <f32>sdyx * inv;
     if (dgamma) store<f32>(at(dgamma, c), sumDyXhat);

@@ -9,6 +9,7 @@
 // Prints one line per check and closes with "N passed, M failed". Run by test/suites/tfjs.run.mjs.
 import * as tf from '@tensorflow/tfjs';
 import { setSimdnnOptions } from 'simdnn/tfjs';
+import { fileURLToPath } from 'node:url';
 import { loadDigits } from '../../examples/mnist-data.mjs';
 
 const TRAIN = 512, TEST = 256, BATCH = 32, EPOCHS = 3, COMPARE = 256;
@@ -61,94 +62,99 @@ async function weightValues(model) {
   return Promise.all(model.getWeights().map(async (w) => ({ values: await w.data(), shape: w.shape, name: w.name })));
 }
 
-const data = await loadDigits(1);
-const xs = data.x.subarray(0, (TRAIN + TEST) * 784);
-const onehot = new Float32Array((TRAIN + TEST) * 10);
-for (let i = 0; i < TRAIN + TEST; i++) onehot[i * 10 + data.y[i]] = 1;
-setSimdnnOptions({ backend: process.env.SIMDNN_BACKEND || 'auto', threads: Number(process.env.SIMDNN_THREADS || 1) });
+// uvu's directory scan (test/run-all.mjs) imports every .mjs under test/: run only as the main module.
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
 
-// Initial weights made once on cpu.
-await tf.setBackend('cpu');
-const initial = await weightValues(buildModel(7));
+async function main() {
+  const data = await loadDigits(1);
+  const xs = data.x.subarray(0, (TRAIN + TEST) * 784);
+  const onehot = new Float32Array((TRAIN + TEST) * 10);
+  for (let i = 0; i < TRAIN + TEST; i++) onehot[i * 10 + data.y[i]] = 1;
+  setSimdnnOptions({ backend: process.env.SIMDNN_BACKEND || 'auto', threads: Number(process.env.SIMDNN_THREADS || 1) });
 
-const tensors = () => ({
-  xTrain: tf.tensor4d(xs.subarray(0, TRAIN * 784), [TRAIN, 28, 28, 1]), yTrain: tf.tensor2d(onehot.subarray(0, TRAIN * 10), [TRAIN, 10]),
-  xTest: tf.tensor4d(xs.subarray(TRAIN * 784), [TEST, 28, 28, 1]), yTest: tf.tensor2d(onehot.subarray(TRAIN * 10), [TEST, 10]),
-});
+  // Initial weights made once on cpu.
+  await tf.setBackend('cpu');
+  const initial = await weightValues(buildModel(7));
 
-// 1–3: predict, one fit step, then the rest of one epoch on 256 digits, on both backends (cpu's conv
-// backprops are slow: its share is kept to 8 steps).
-const results = {};
-for (const backend of ['cpu', 'simdnn']) {
-  const model = await modelOn(backend, initial);
-  check(`${backend}: tf.getBackend()`, tf.getBackend() === backend, tf.getBackend());
-  const t = tensors();
-  const pred = model.predict(t.xTest);
-  const predicted = await pred.data();
-  pred.dispose();
-  const xb = t.xTrain.slice([0, 0, 0, 0], [BATCH, 28, 28, 1]), yb = t.yTrain.slice([0, 0], [BATCH, 10]);
-  await model.fit(xb, yb, { batchSize: BATCH, epochs: 1, shuffle: false, verbose: 0 });
-  const afterStep = await weightValues(model);
-  const xr = t.xTrain.slice([BATCH, 0, 0, 0], [COMPARE - BATCH, 28, 28, 1]), yr = t.yTrain.slice([BATCH, 0], [COMPARE - BATCH, 10]);
-  const started = performance.now();
-  const history = await model.fit(xr, yr, { batchSize: BATCH, epochs: 1, shuffle: false, verbose: 0 });
-  const ms = (performance.now() - started) / ((COMPARE - BATCH) / BATCH);
-  const [, acc] = model.evaluate(t.xTest, t.yTest, { batchSize: 128 });
-  results[backend] = { predicted, afterStep, loss: history.history.loss[0], accuracy: (await acc.data())[0], ms };
-  tf.dispose([xb, yb, xr, yr, acc, t.xTrain, t.yTrain, t.xTest, t.yTest]);
-  model.dispose();
-}
-const { cpu, simdnn } = results;
-const predWorst = closeness(simdnn.predicted, cpu.predicted);
-check('predict (256 digits) agrees with cpu by the 1e-4 rule', predWorst <= 1, `worst ${predWorst.toFixed(3)} of tolerance`);
-let stepWorst = 0, worstName = '';
-cpu.afterStep.forEach((w, i) => {
-  const r = closeness(simdnn.afterStep[i].values, w.values);
-  if (r > stepWorst) { stepWorst = r; worstName = w.name; }
-});
-check('weights after one fit step agree with cpu by the 1e-4 rule', stepWorst <= 1, `worst ${stepWorst.toFixed(3)} of tolerance (${worstName})`);
-console.log(`     after ${COMPARE / BATCH} steps (batch ${BATCH}): loss cpu ${cpu.loss.toFixed(5)}, simdnn ${simdnn.loss.toFixed(5)}; held-out accuracy ` +
-            `cpu ${(100 * cpu.accuracy).toFixed(2)} %, simdnn ${(100 * simdnn.accuracy).toFixed(2)} %; fit step cpu ${cpu.ms.toFixed(1)} ms, simdnn ${simdnn.ms.toFixed(1)} ms`);
-check('epoch loss agrees with cpu (relative 1e-3)', Math.abs(simdnn.loss - cpu.loss) <= 1e-3 * Math.abs(cpu.loss),
-      `${simdnn.loss} vs ${cpu.loss}`);
-check('held-out accuracy after the same steps within 1 point of cpu', Math.abs(simdnn.accuracy - cpu.accuracy) <= 0.01,
-      `${(100 * (simdnn.accuracy - cpu.accuracy)).toFixed(2)} points`);
+  const tensors = () => ({
+    xTrain: tf.tensor4d(xs.subarray(0, TRAIN * 784), [TRAIN, 28, 28, 1]), yTrain: tf.tensor2d(onehot.subarray(0, TRAIN * 10), [TRAIN, 10]),
+    xTest: tf.tensor4d(xs.subarray(TRAIN * 784), [TEST, 28, 28, 1]), yTest: tf.tensor2d(onehot.subarray(TRAIN * 10), [TEST, 10]),
+  });
 
-// 3b: simdnn alone, a few epochs on 512 digits: it learns.
-{
-  const model = await modelOn('simdnn', initial);
-  const t = tensors();
-  await model.fit(t.xTrain, t.yTrain, { batchSize: BATCH, epochs: EPOCHS, shuffle: false, verbose: 0 });
-  const [, acc] = model.evaluate(t.xTest, t.yTest, { batchSize: 128 });
-  const accuracy = (await acc.data())[0];
-  check(`simdnn learns: ${EPOCHS} epochs on ${TRAIN} digits, held-out accuracy > 80 %`, accuracy > 0.8, `${(100 * accuracy).toFixed(2)} %`);
-  tf.dispose([acc, t.xTrain, t.yTrain, t.xTest, t.yTest]);
-  model.dispose();
-}
-
-// 4: memory flat over repeated fit steps on simdnn.
-{
-  const model = await modelOn('simdnn', initial);
-  const t = tensors();
-  const backend = tf.backend();
-  // Four fit steps per call on a fresh slice of 128 digits (disposed afterwards).
-  const run = async () => {
-    const xb = t.xTrain.slice([0, 0, 0, 0], [4 * BATCH, 28, 28, 1]), yb = t.yTrain.slice([0, 0], [4 * BATCH, 10]);
+  // 1–3: predict, one fit step, then the rest of one epoch on 256 digits, on both backends (cpu's conv
+  // backprops are slow: its share is kept to 8 steps).
+  const results = {};
+  for (const backend of ['cpu', 'simdnn']) {
+    const model = await modelOn(backend, initial);
+    check(`${backend}: tf.getBackend()`, tf.getBackend() === backend, tf.getBackend());
+    const t = tensors();
+    const pred = model.predict(t.xTest);
+    const predicted = await pred.data();
+    pred.dispose();
+    const xb = t.xTrain.slice([0, 0, 0, 0], [BATCH, 28, 28, 1]), yb = t.yTrain.slice([0, 0], [BATCH, 10]);
     await model.fit(xb, yb, { batchSize: BATCH, epochs: 1, shuffle: false, verbose: 0 });
-    tf.dispose([xb, yb]);
-  };
-  await run();   // first call: optimizer state and caches are created
-  const before = tf.memory(), engineBefore = backend.memory();
-  for (let i = 0; i < 10; i++) await run();
-  const after = tf.memory(), engineAfter = backend.memory();
-  check('tf.memory() flat over 40 more fit steps', after.numTensors === before.numTensors && after.numBytes === before.numBytes,
-        `tensors ${before.numTensors} → ${after.numTensors}, bytes ${before.numBytes} → ${after.numBytes}`);
-  check('simdnn engine tensors flat over 40 more fit steps', engineAfter.simdnnTensors === engineBefore.simdnnTensors &&
-        engineAfter.simdnnBytes === engineBefore.simdnnBytes,
-        `tensors ${engineBefore.simdnnTensors} → ${engineAfter.simdnnTensors}, bytes ${engineBefore.simdnnBytes} → ${engineAfter.simdnnBytes}`);
-  tf.dispose([t.xTrain, t.yTrain, t.xTest, t.yTest]);
-  model.dispose();
-}
+    const afterStep = await weightValues(model);
+    const xr = t.xTrain.slice([BATCH, 0, 0, 0], [COMPARE - BATCH, 28, 28, 1]), yr = t.yTrain.slice([BATCH, 0], [COMPARE - BATCH, 10]);
+    const started = performance.now();
+    const history = await model.fit(xr, yr, { batchSize: BATCH, epochs: 1, shuffle: false, verbose: 0 });
+    const ms = (performance.now() - started) / ((COMPARE - BATCH) / BATCH);
+    const [, acc] = model.evaluate(t.xTest, t.yTest, { batchSize: 128 });
+    results[backend] = { predicted, afterStep, loss: history.history.loss[0], accuracy: (await acc.data())[0], ms };
+    tf.dispose([xb, yb, xr, yr, acc, t.xTrain, t.yTrain, t.xTest, t.yTest]);
+    model.dispose();
+  }
+  const { cpu, simdnn } = results;
+  const predWorst = closeness(simdnn.predicted, cpu.predicted);
+  check('predict (256 digits) agrees with cpu by the 1e-4 rule', predWorst <= 1, `worst ${predWorst.toFixed(3)} of tolerance`);
+  let stepWorst = 0, worstName = '';
+  cpu.afterStep.forEach((w, i) => {
+    const r = closeness(simdnn.afterStep[i].values, w.values);
+    if (r > stepWorst) { stepWorst = r; worstName = w.name; }
+  });
+  check('weights after one fit step agree with cpu by the 1e-4 rule', stepWorst <= 1, `worst ${stepWorst.toFixed(3)} of tolerance (${worstName})`);
+  console.log(`     after ${COMPARE / BATCH} steps (batch ${BATCH}): loss cpu ${cpu.loss.toFixed(5)}, simdnn ${simdnn.loss.toFixed(5)}; held-out accuracy ` +
+              `cpu ${(100 * cpu.accuracy).toFixed(2)} %, simdnn ${(100 * simdnn.accuracy).toFixed(2)} %; fit step cpu ${cpu.ms.toFixed(1)} ms, simdnn ${simdnn.ms.toFixed(1)} ms`);
+  check('epoch loss agrees with cpu (relative 1e-3)', Math.abs(simdnn.loss - cpu.loss) <= 1e-3 * Math.abs(cpu.loss),
+        `${simdnn.loss} vs ${cpu.loss}`);
+  check('held-out accuracy after the same steps within 1 point of cpu', Math.abs(simdnn.accuracy - cpu.accuracy) <= 0.01,
+        `${(100 * (simdnn.accuracy - cpu.accuracy)).toFixed(2)} points`);
 
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed > 0 ? 1 : 0);
+  // 3b: simdnn alone, a few epochs on 512 digits: it learns.
+  {
+    const model = await modelOn('simdnn', initial);
+    const t = tensors();
+    await model.fit(t.xTrain, t.yTrain, { batchSize: BATCH, epochs: EPOCHS, shuffle: false, verbose: 0 });
+    const [, acc] = model.evaluate(t.xTest, t.yTest, { batchSize: 128 });
+    const accuracy = (await acc.data())[0];
+    check(`simdnn learns: ${EPOCHS} epochs on ${TRAIN} digits, held-out accuracy > 80 %`, accuracy > 0.8, `${(100 * accuracy).toFixed(2)} %`);
+    tf.dispose([acc, t.xTrain, t.yTrain, t.xTest, t.yTest]);
+    model.dispose();
+  }
+
+  // 4: memory flat over repeated fit steps on simdnn.
+  {
+    const model = await modelOn('simdnn', initial);
+    const t = tensors();
+    const backend = tf.backend();
+    // Four fit steps per call on a fresh slice of 128 digits (disposed afterwards).
+    const run = async () => {
+      const xb = t.xTrain.slice([0, 0, 0, 0], [4 * BATCH, 28, 28, 1]), yb = t.yTrain.slice([0, 0], [4 * BATCH, 10]);
+      await model.fit(xb, yb, { batchSize: BATCH, epochs: 1, shuffle: false, verbose: 0 });
+      tf.dispose([xb, yb]);
+    };
+    await run();   // first call: optimizer state and caches are created
+    const before = tf.memory(), engineBefore = backend.memory();
+    for (let i = 0; i < 10; i++) await run();
+    const after = tf.memory(), engineAfter = backend.memory();
+    check('tf.memory() flat over 40 more fit steps', after.numTensors === before.numTensors && after.numBytes === before.numBytes,
+          `tensors ${before.numTensors} → ${after.numTensors}, bytes ${before.numBytes} → ${after.numBytes}`);
+    check('simdnn engine tensors flat over 40 more fit steps', engineAfter.simdnnTensors === engineBefore.simdnnTensors &&
+          engineAfter.simdnnBytes === engineBefore.simdnnBytes,
+          `tensors ${engineBefore.simdnnTensors} → ${engineAfter.simdnnTensors}, bytes ${engineBefore.simdnnBytes} → ${engineAfter.simdnnBytes}`);
+    tf.dispose([t.xTrain, t.yTrain, t.xTest, t.yTest]);
+    model.dispose();
+  }
+
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exitCode = failed > 0 ? 1 : 0;
+}

@@ -1,0 +1,126 @@
+// The tfjs backend's storage and plumbing on the shared test engine (SIMDNN_BACKEND / SIMDNN_THREADS): data
+// round trips and reference counts, the SIMD batched transpose against a JS reference, conv filters packed
+// once per filter value, errors, and no leaks. tfjs-core's own specs (test/suites/tfjs.run.mjs) check the
+// kernels' results.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as tf from '@tensorflow/tfjs-core';
+import { SimdnnBackend } from 'simdnn/tfjs';
+import { getEngine, checkNoLeak, rng, uniform } from '../helpers.mjs';
+
+let backend = null;
+/** The shared engine as tfjs backend 'simdnn-test' (registered once; never disposed: the engine is shared). */
+async function useBackend() {
+  const nn = await getEngine();
+  if (!backend) {
+    backend = new SimdnnBackend(nn);
+    tf.registerBackend('simdnn-test', () => backend, 0);
+    // The kernels are registered for 'simdnn': copy them to the test name.
+    for (const k of tf.getKernelsForBackend('simdnn')) tf.registerKernel({ ...k, backendName: 'simdnn-test' });
+  }
+  await tf.setBackend('simdnn-test');
+  return { nn, b: backend };
+}
+
+test('write/read round trips float32, int32 and bool; refCount, incRef, disposeData, numDataIds', async () => {
+  const { nn, b } = await useBackend();
+  await checkNoLeak(nn, () => {
+    const ids0 = b.numDataIds();
+    const f = b.write(new Float32Array([1.5, -2, 3]), [3], 'float32');
+    const i = b.write(new Int32Array([7, -8]), [2], 'int32');
+    const t = b.write(new Uint8Array([1, 0, 1]), [3], 'bool');
+    assert.equal(Array.from(b.readSync(f)), [1.5, -2, 3]);
+    assert.ok(b.readSync(i) instanceof Int32Array);
+    assert.equal(Array.from(b.readSync(i)), [7, -8]);
+    assert.ok(b.readSync(t) instanceof Uint8Array, 'bool reads back as Uint8Array');
+    assert.equal(Array.from(b.readSync(t)), [1, 0, 1]);
+    assert.is(b.numDataIds(), ids0 + 3);
+    assert.is(b.refCount(f), 1);
+    b.incRef(f);
+    assert.is(b.disposeData(f), false, 'still referenced');
+    assert.is(b.disposeData(f), true);
+    assert.is(b.refCount(f), 0);
+    b.disposeData(i);
+    b.disposeData(t, true);
+    assert.is(b.numDataIds(), ids0);
+    assert.is(b.floatPrecision(), 32);
+    assert.ok(b.epsilon() > 0 && b.epsilon() < 1e-6);
+  });
+});
+
+test('tfjs tensors on the backend: values, tidy, dispose, empty tensors; the engine returns to its baseline', async () => {
+  const { nn } = await useBackend();
+  await checkNoLeak(nn, async () => {
+    const y = tf.tidy(() => tf.add(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.scalar(10)));
+    assert.equal(Array.from(await y.data()), [11, 12, 13, 14]);
+    const empty = tf.zeros([0, 3]);
+    assert.is((await empty.data()).length, 0);
+    tf.dispose([y, empty]);
+  });
+});
+
+test('transpose2d kernel: batched transposes of odd and tiled sizes equal a JS transpose', async () => {
+  const { nn } = await useBackend();
+  const rand = rng(3);
+  await checkNoLeak(nn, () => {
+    for (const [B, R, C] of [[1, 1, 1], [2, 7, 13], [3, 4, 4], [1, 33, 65], [2, 64, 3], [1, 5, 70]]) {
+      const src = nn.tensor(uniform(rand, B * R * C), [B, R, C]);
+      const dst = nn.zeros([B, C, R]);
+      nn.kernels.transpose2d(src.offset, dst.offset, B, R, C);
+      const s = src.read(), d = dst.read();
+      for (let b = 0; b < B; b++) {
+        for (let r = 0; r < R; r++) {
+          for (let c = 0; c < C; c++) {
+            if (d[b * R * C + c * R + r] !== s[b * R * C + r * C + c]) assert.unreachable(`[${B}, ${R}, ${C}]: (${b}, ${r}, ${c}) misplaced`);
+          }
+        }
+      }
+      src.dispose();
+      dst.dispose();
+    }
+  });
+});
+
+test('Conv2D filters are brought to OIHW and packed once per filter value, not once per call', async () => {
+  const { nn } = await useBackend();
+  const rand = rng(5);
+  let packs = 0;
+  const get = nn.packs.get;
+  nn.packs.get = function (t, key, bytes, what, pack) {
+    return get.call(this, t, key, bytes, what, (dst) => { packs++; pack(dst); });
+  };
+  try {
+    await checkNoLeak(nn, async () => {
+      const x = tf.tensor4d(Float32Array.from(uniform(rand, 2 * 6 * 6 * 3)), [2, 6, 6, 3]);
+      const f1 = tf.tensor4d(Float32Array.from(uniform(rand, 3 * 3 * 3 * 8)), [3, 3, 3, 8]);
+      const y1 = tf.conv2d(x, f1, 1, 'same');
+      assert.is(packs, 1, 'the first call packs the filter');
+      const y2 = tf.conv2d(x, f1, 1, 'same');
+      const y3 = tf.conv2d(x, f1, 2, 'valid');
+      assert.is(packs, 1, 'later calls with the same filter value reuse the packed copy');
+      assert.equal(Array.from(await y2.data()), Array.from(await y1.data()));
+      // A training step gives the variable a new value (a new dataId): packed once more, then reused.
+      const v = tf.variable(f1);
+      tf.tidy(() => v.assign(tf.mul(f1, 2)));
+      const y4 = tf.conv2d(x, v, 1, 'same');
+      const y5 = tf.conv2d(x, v, 1, 'same');
+      assert.is(packs, 2, 'a new filter value is packed once');
+      const a = await y4.data(), b1 = await y1.data();
+      for (let i = 0; i < a.length; i++) if (Math.abs(a[i] - 2 * b1[i]) > 1e-5 * (1 + Math.abs(a[i]))) assert.unreachable(`y4[${i}] is not 2·y1`);
+      tf.dispose([x, f1, y1, y2, y3, y4, y5, v]);
+    });
+  } finally {
+    nn.packs.get = get;
+  }
+});
+
+test('errors name the kernel and the problem', async () => {
+  const { b } = await useBackend();
+  assert.throws(() => b.write(new Float32Array(4), [2, 2], 'complex64'), /complex64 tensors are not supported/);
+  assert.throws(() => b.write(new Float32Array(3), [2, 2], 'float32'), /write of 3 values for shape \[2,2\]/);
+  const x = tf.tensor2d([1, 2, 3, 4], [2, 2]);
+  assert.throws(() => tf.engine().runKernel('Softmax', { logits: x }, { dim: 0 }), /Softmax \(simdnn\): dim must be the last axis/);
+  x.dispose();
+});
+
+test.run();

@@ -330,7 +330,7 @@ async function main() {
           mkdirSync(dirname(SCREENSHOT), { recursive: true });
           await page.screenshot({ path: SCREENSHOT, fullPage: true });
         });
-        await check('with threads: 2 the demo reports 2 threads and trains; Stop ends training after the current batch', async () => {
+        await check('with threads: 2 the demo reports 2 threads and trains; Stop ends training; training again leaks nothing', async () => {
           await page.goto(`${isolated.url}examples/browser/?backend=auto&threads=2&epochs=3&train=8000&autostart=1`);
           await page.waitForFunction(() => window.demo?.state.steps >= 10 || window.demo?.state.errors.length > 0, null, { timeout: 120_000 });
           await page.click('#stop');
@@ -343,6 +343,16 @@ async function main() {
           const threads = await page.evaluate(() => document.getElementById('st-threads').textContent);
           expect(/^2\b/.test(threads), `the status panel shows threads '${threads}'`);
           console.log(`      stopped after ${s.final.step} steps, held-out accuracy ${(100 * s.final.testAccuracy).toFixed(1)} %`);
+          // Training again (a new model) leaves the worker's engine holding what it held after the first run.
+          await page.click('#train');
+          await page.waitForFunction(() => (window.demo.state.training && window.demo.state.steps >= 5) || window.demo.state.errors.length > 0, null, { timeout: 60_000 });
+          await page.click('#stop');
+          await page.waitForFunction(() => window.demo.state.done || window.demo.state.errors.length > 0, null, { timeout: 60_000 });
+          const again = await state();
+          expect(again.errors.length === 0, `the page reported: ${again.errors.join('; ')}`);
+          const m0 = s.final.memory, m1 = again.final.memory;
+          expect(m1.tensors === m0.tensors && m1.bytes === m0.bytes,
+            `after a second run the engine holds ${m1.tensors} tensors / ${m1.bytes} bytes, after the first ${m0.tensors} / ${m0.bytes}`);
         });
         await check('no uncaught errors in the page', async () => {
           expect(log.errors.length === 0, log.errors.join('\n'));

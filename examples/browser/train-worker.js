@@ -13,7 +13,7 @@ import { init } from '../../dist/index.js';
 import { loadDigits, split, SIZE } from './data.js';
 import { buildModel } from './model.js';
 
-let nn = null, model = null, data = null, sets = null, training = false, trained = false;
+let nn = null, model = null, data = null, sets = null, training = false, trained = false, stopRequested = false;
 const post = (msg, transfer) => self.postMessage(msg, transfer ?? []);
 
 // simdnn reports falling back to one thread with console.warn: show it on the page too.
@@ -126,7 +126,6 @@ async function train(opts) {
   }
 }
 
-let stopRequested = false;
 
 self.onmessage = async (e) => {
   const m = e.data;

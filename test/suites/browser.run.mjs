@@ -72,7 +72,7 @@ async function main() {
   const isolated = await startServer({ port: 0, isolation: true });
   const plain = await startServer({ port: 0, isolation: false });
   servers.push(isolated, plain);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: !args.includes('--headed'), args: ['--no-sandbox'] });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: !args.includes('--headed'), args: ['--no-sandbox', '--disable-dev-shm-usage'] });   // containers often have a small /dev/shm
   console.log(`Chromium ${browser.version()}; serving ${ROOT} at ${isolated.url} (COOP/COEP) and ${plain.url} (no isolation)`);
 
   /** A fresh page that records uncaught errors and console errors/warnings. */

@@ -65,14 +65,27 @@ async function main() {
   for (const f of ['dist/index.js', 'build/simd.wasm', 'build/scalar.wasm', 'build/relaxed-simd.wasm']) {
     if (!existsSync(join(ROOT, f))) { bad('browser tests: build present', `${f} is missing: run \`npm run build\` first`); finish(1); }
   }
-  await ensureBrowserData({ print: (s) => console.log(s) });
+  try {
+    await ensureBrowserData({ print: (s) => console.log(s) });
+  } catch (e) {
+    bad('the digits file (npm run build:browser-data)', e.message);
+    finish(1);
+  }
   const { chromium } = await import('playwright-core');
 
   const servers = [];
   const isolated = await startServer({ port: 0, isolation: true });
   const plain = await startServer({ port: 0, isolation: false });
   servers.push(isolated, plain);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: !args.includes('--headed'), args: ['--no-sandbox', '--disable-dev-shm-usage'] });   // containers often have a small /dev/shm
+  let browser;
+  try {
+    // --disable-dev-shm-usage: containers often have a small /dev/shm.
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: !args.includes('--headed'), args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  } catch (e) {
+    bad(`launch ${CHROMIUM}`, e.message);
+    for (const s of servers) await s.close();
+    finish(1);
+  }
   console.log(`Chromium ${browser.version()}; serving ${ROOT} at ${isolated.url} (COOP/COEP) and ${plain.url} (no isolation)`);
 
   /** A fresh page that records uncaught errors and console errors/warnings. */

@@ -35,7 +35,7 @@ const convShape = (N, C, H, K, k, pad) => ({ N, C, H, W: H, K, k, stride: 1, pad
 /** The workloads: make(nn) returns { simd(), js(), check() } closures over their own data. */
 const WORKLOADS = [
   {
-    id: 'conv', label: 'conv 3×3 forward, N16 C16 14² → 32', shape: convShape(16, 16, 14, 32, 3, 1),
+    id: 'conv', name: 'conv forward', label: 'conv 3×3 forward, N16 C16 14² → 32', shape: convShape(16, 16, 14, 32, 3, 1),
     flops: (s) => 2 * s.N * s.K * s.Ho * s.Wo * s.C * s.k * s.k, flopsNote: '2·multiply-adds',
     make(nn, s) {
       const xh = random(s.N * s.C * s.H * s.W, 1), wh = random(s.K * s.C * s.k * s.k, 2).map((v) => v / 12), bh = random(s.K, 3);
@@ -50,7 +50,7 @@ const WORKLOADS = [
     },
   },
   {
-    id: 'convDw', label: 'conv 3×3 backward dW + db, same shape', shape: convShape(16, 16, 14, 32, 3, 1),
+    id: 'convDw', name: 'conv dW', label: 'conv 3×3 backward dW + db, same shape', shape: convShape(16, 16, 14, 32, 3, 1),
     flops: (s) => 2 * s.N * s.K * s.Ho * s.Wo * s.C * s.k * s.k, flopsNote: '2·multiply-adds',
     make(nn, s) {
       const xh = random(s.N * s.C * s.H * s.W, 4), wh = random(s.K * s.C * s.k * s.k, 5), dyh = random(s.N * s.K * s.Ho * s.Wo, 6);
@@ -72,7 +72,7 @@ const WORKLOADS = [
     },
   },
   {
-    id: 'pool', label: 'max-pool 2×2 forward + indices, N16 C32 28²', shape: { N: 16, C: 32, H: 28, W: 28, k: 2 },
+    id: 'pool', name: 'max-pool', label: 'max-pool 2×2 forward + indices, N16 C32 28²', shape: { N: 16, C: 32, H: 28, W: 28, k: 2 },
     flops: (s) => s.N * s.C * s.H * s.W, flopsNote: 'one comparison per input element',
     make(nn, s) {
       const n = s.N * s.C * s.H * s.W, xh = random(n, 7);
@@ -95,7 +95,7 @@ const WORKLOADS = [
     },
   },
   {
-    id: 'bnFwd', label: 'batch norm, training forward, N16 C32 28²', shape: { N: 16, C: 32, HW: 28 * 28 },
+    id: 'bnFwd', name: 'batch norm forward', label: 'batch norm, training forward, N16 C32 28²', shape: { N: 16, C: 32, HW: 28 * 28 },
     flops: (s) => 6 * s.N * s.C * s.HW, flopsNote: '6 per element: sum; centred square and sum; scale and shift',
     make(nn, s) {
       const n = s.N * s.C * s.HW, xh = random(n, 8), gh = random(s.C, 9), bh = random(s.C, 10);
@@ -113,7 +113,7 @@ const WORKLOADS = [
     },
   },
   {
-    id: 'bnBwd', label: 'batch norm backward (dx, dγ, dβ), same shape', shape: { N: 16, C: 32, HW: 28 * 28 },
+    id: 'bnBwd', name: 'batch norm backward', label: 'batch norm backward (dx, dγ, dβ), same shape', shape: { N: 16, C: 32, HW: 28 * 28 },
     flops: (s) => 9 * s.N * s.C * s.HW, flopsNote: '9 per element: two sums (4), dx (5)',
     make(nn, s) {
       const n = s.N * s.C * s.HW, xh = random(n, 11), gh = random(s.C, 12), dyh = random(n, 13);
@@ -166,7 +166,7 @@ self.onmessage = async (e) => {
         const worst = run.check();
         const simdMs = time(run.simd, seconds), jsMs = time(run.js, seconds);
         const flops = wl.flops(wl.shape);
-        self.postMessage({ type: 'row', id: wl.id, label: wl.label, flopsNote: wl.flopsNote, backend: nn.backend,
+        self.postMessage({ type: 'row', id: wl.id, name: wl.name, label: wl.label, flopsNote: wl.flopsNote, backend: nn.backend,
                            simdMs, jsMs, simdGflops: flops / simdMs / 1e6, jsGflops: flops / jsMs / 1e6, speedup: jsMs / simdMs,
                            match: worst <= 1, worst });
       } finally {

@@ -189,7 +189,7 @@ function runCompare() {
     const m = e.data;
     if (m.type === 'row') {
       compare.rows.push(m);
-      notes.set(m.label.split(',')[0], m.flopsNote);
+      notes.set(m.name, m.flopsNote);
       const tr = document.createElement('tr');
       const f = (v, d = 2) => v.toFixed(d);
       tr.innerHTML = `<td>${m.label}</td><td>${f(m.simdMs, 3)}</td><td>${f(m.jsMs, 3)}</td><td>${f(m.simdGflops)}</td><td>${f(m.jsGflops)}</td>` +

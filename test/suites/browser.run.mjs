@@ -171,6 +171,21 @@ async function main() {
         expect(r.log.warnings.some((w) => /SharedArrayBuffer/.test(w)), `no SharedArrayBuffer warning; console warnings: ${JSON.stringify(r.log.warnings)}`);
         expect(r.failed === 0 && r.passed > 0, `${r.passed} passed, ${r.failed} failed`);
       });
+      await check('the demo served without COOP/COEP, asked for 2 threads, shows 1 thread and the warning', async () => {
+        const { page } = await openPage();
+        try {
+          await page.goto(`${plain.url}examples/browser/?backend=auto&threads=2`);
+          await page.waitForFunction(() => (window.demo?.state.ready && window.demo.state.warnings.length > 0) || window.demo?.state.errors.length > 0,
+            null, { timeout: 60_000 });
+          const s = await page.evaluate(() => ({ ...window.demo.state, banner: document.getElementById('warning').hidden ? null : document.getElementById('warning').textContent,
+                                                 panel: document.getElementById('st-threads').textContent }));
+          expect(s.errors.length === 0, `the page reported: ${s.errors.join('; ')}`);
+          expect(s.threads === 1 && /^1 \(page not cross-origin isolated\)/.test(s.panel), `threads ${s.threads}, panel '${s.panel}'`);
+          expect(/SharedArrayBuffer/.test(s.banner ?? ''), `warning banner: ${JSON.stringify(s.banner)}`);
+        } finally {
+          await page.close();
+        }
+      });
     }
 
     // ------------------------------------------------------------------------------------------------ a bundle

@@ -105,15 +105,19 @@ function combine2(rows: usize, I: i32, K: i32, a: usize, b: usize, cs: i32, outA
       v128.store(at(outB, k), b0);
     }
   }
-  for (; k < K; k++) {
-    let sa: f32 = 0, sb: f32 = 0;
-    for (let i = 0; i < I; i++) {
-      const r = load<f32>(at(rows, i * K + k));
-      sa += load<f32>(at(a, i * cs)) * r;
-      sb += load<f32>(at(b, i * cs)) * r;
+  if (k == K) return;
+  // The remaining columns (all of them in the scalar build), row by row so that rows are read in order; outB may be
+  // outA (an odd last channel paired with itself), then it is written once.
+  const same = outA == outB;
+  memory.fill(at(outA, k), 0, <usize>(K - k) << 2);
+  if (!same) memory.fill(at(outB, k), 0, <usize>(K - k) << 2);
+  for (let i = 0; i < I; i++) {
+    const r = at(rows, i * K), ga = load<f32>(at(a, i * cs)), gb = load<f32>(at(b, i * cs));
+    for (let j = k; j < K; j++) {
+      const v = load<f32>(at(r, j));
+      store<f32>(at(outA, j), load<f32>(at(outA, j)) + ga * v);
+      if (!same) store<f32>(at(outB, j), load<f32>(at(outB, j)) + gb * v);
     }
-    store<f32>(at(outA, k), sa);
-    store<f32>(at(outB, k), sb);
   }
 }
 

@@ -66,6 +66,14 @@ export class SimdnnBackend extends KernelBackend {
     return { dataId, shape, dtype };
   }
 
+  /** @internal A new string tensor (encoded strings). */
+  makeStrings(values: Uint8Array[], shape: number[]): TensorInfo {
+    const dataId = { id: SimdnnBackend.nextId++ };
+    this.data.set(dataId, { dtype: 'string', refCount: 1, t: null, strings: values });
+    this.count++;
+    return { dataId, shape, dtype: 'string' };
+  }
+
   /** @internal A new uninitialised output tensor. */
   makeEmpty(shape: number[], dtype: DataType): { info: TensorInfo; t: Tensor | null } {
     const size = util.sizeFromShape(shape);

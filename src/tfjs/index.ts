@@ -16,6 +16,7 @@ import { reduceKernels } from './kernels/reduce.js';
 import { shapeKernels } from './kernels/shape.js';
 import { transposeKernels } from './kernels/transpose.js';
 import { normKernels } from './kernels/norm.js';
+import { spaceBatchKernels } from './kernels/space-batch.js';
 
 export { SimdnnBackend } from './backend.js';
 export { BACKEND_NAME } from './kernels/kernel.js';
@@ -23,7 +24,7 @@ export { BACKEND_NAME } from './kernels/kernel.js';
 /** Every kernel this backend implements. */
 export const kernelConfigs: readonly KernelConfig[] = [
   ...convKernels, ...poolKernels, ...matmulKernels, ...activationKernels, ...elementwiseKernels,
-  ...reduceKernels, ...shapeKernels, ...transposeKernels, ...normKernels,
+  ...reduceKernels, ...shapeKernels, ...transposeKernels, ...normKernels, ...spaceBatchKernels,
 ];
 
 let options: InitOptions = {};

@@ -102,6 +102,10 @@ async function main() {
   bundle.load([{ name: 'simdnn', backendName: 'simdnn', isDataSync: true }], engineOptions);
   await jasmine.execute();
   const coreSeconds = (Date.now() - started) / 1000;
+  if (passed + failed === 0) {
+    failed++;
+    failures.push(`no spec ran${grep ? ` (filter '${grep}')` : ''}`);
+  }
   for (const f of failures.slice(0, 60)) console.log(`FAILED ${f}`);
   if (failures.length > 60) console.log(`… and ${failures.length - 60} more failures`);
   console.log(`tfjs-core specs on simdnn (${engineOptions.backend}, ${engineOptions.threads} thread(s)): ${passed} passed, ${failed} failed (${SPEC_FILES.length} spec files, ` +

@@ -106,6 +106,10 @@ export const activationKernels = [
   kernel('Relu6', ({ inputs, backend }: KernelArgs) => unaryOp(backend, inputs.x, relu6)),
   kernel('Elu', ({ inputs, backend }: KernelArgs) => unaryOp(backend, inputs.x, elu, 'float32')),
   kernel('EluGrad', eluGrad),
+  // SELU with tfjs's constants (selu_util): scale·x for x > 0, scale·α·(eᵡ − 1) otherwise.
+  kernel('Selu', ({ inputs, backend }: KernelArgs) =>
+    unaryOp(backend, inputs.x, (v) => (v > 0 ? 1.0507009873554804934193349852946 * v
+      : 1.7580993408473768599402175208123 * (Math.exp(v) - 1)), 'float32')),
   kernel('Prelu', prelu),
   kernel('Softplus', ({ inputs, backend }: KernelArgs) =>
     unaryOp(backend, inputs.x, (v) => (v > 20 ? v : v < -20 ? Math.exp(v) : Math.log1p(Math.exp(v))), 'float32')),

@@ -177,7 +177,7 @@ export const elementwiseKernels = [
   unaryKernel('Rsqrt', (v) => 1 / Math.sqrt(v), 'float32'),
   unaryKernel('Square', (v) => v * v),
   unaryKernel('Reciprocal', (v) => 1 / v, 'float32'),
-  unaryKernel('Sign', (v) => (Number.isNaN(v) ? NaN : Math.sign(v))),
+  unaryKernel('Sign', (v) => (Number.isNaN(v) ? 0 : Math.sign(v))),   // tfjs: sign(NaN) = 0
   unaryKernel('Floor', Math.floor),
   unaryKernel('Ceil', Math.ceil),
   // Banker's rounding (round half to even), as TensorFlow.

@@ -48,10 +48,21 @@ function maxPoolIndices(b: SimdnnBackend, x: TensorInfo, c: Info, values: Tensor
   b.nn.kernels.maxpool2d_forward(planes(b, x).offset, values.offset, indices, P, H, W, KH, KW, SH, SW, PT, PL, 1, 1, c.outHeight, c.outWidth);
 }
 
+/** tfjs's pooling kernels pass x through unchanged for a 1×1 window whose output shape is the input's. */
+function isIdentity(c: Info): boolean {
+  return c.filterHeight === 1 && c.filterWidth === 1 && c.inShape.every((d, i) => d === c.outShape[i]);
+}
+
+function identity(b: SimdnnBackend, x: TensorInfo): TensorInfo {
+  b.incRef(x.dataId);
+  return { ...x };
+}
+
 function maxPool(args: KernelArgs): TensorInfo {
   const { backend: b } = args;
   const { x } = args.inputs;
   const c = poolInfo('MaxPool', x, attrsOf<PoolAttrs>(args));
+  if (isIdentity(c)) return identity(b, x);
   const nchw = [c.batchSize, c.inChannels, c.outHeight, c.outWidth];
   const y = b.nn.empty(nchw, 'float32', 'MaxPool');
   maxPoolIndices(b, x, c, y, 0);
@@ -84,6 +95,7 @@ function avgPool(args: KernelArgs): TensorInfo {
   const { backend: b } = args;
   const { x } = args.inputs;
   const c = poolInfo('AvgPool', x, attrsOf<PoolAttrs>(args));
+  if (isIdentity(c)) return identity(b, x);
   const nchw = [c.batchSize, c.inChannels, c.outHeight, c.outWidth];
   const y = b.nn.empty(nchw, 'float32', 'AvgPool');
   const [H, W, KH, KW, SH, SW, PT, PL] = geometry(c);

@@ -62,7 +62,11 @@ function cast(args: KernelArgs): TensorInfo {
 }
 
 function fill(args: KernelArgs): TensorInfo {
-  const { shape, value, dtype } = attrsOf<{ shape: number[]; value: number; dtype: DataType }>(args);
+  const { shape, value, dtype } = attrsOf<{ shape: number[]; value: number | string; dtype: DataType }>(args);
+  if (dtype === 'string' || typeof value === 'string') {
+    const bytes = util.encodeString(String(value));
+    return args.backend.makeStrings(Array.from({ length: util.sizeFromShape(shape) }, () => bytes), shape);
+  }
   const { info, t } = args.backend.makeEmpty(shape, dtype ?? 'float32');
   if (t) t.view().fill(Number(value));
   return info;
@@ -100,6 +104,14 @@ function stridedSlice(args: KernelArgs): TensorInfo {
   const a = attrsOf<{ begin: number[]; end: number[]; strides: number[]; beginMask: number; endMask: number;
     ellipsisMask: number; newAxisMask: number; shrinkAxisMask: number }>(args);
   const s = slice_util.sliceInfo(x.shape, a.begin, a.end, a.strides, a.beginMask, a.endMask, a.ellipsisMask, a.newAxisMask, a.shrinkAxisMask);
+  if (s.isIdentity) return reshape(b, x, s.finalShape);
+  if (s.sliceDim0 || s.isSimpleSlice) {
+    // A plain box: slice, then drop/insert the shrunk and new axes.
+    const sliced = sliceOp(b, x, s.begin, slice_util.computeOutShape(s.begin, s.end, s.strides));
+    const out = reshape(b, sliced, s.finalShape);
+    b.disposeData(sliced.dataId);
+    return out;
+  }
   const { info, t } = b.makeEmpty(s.finalShape, x.dtype);
   if (!t) return info;
   const v = b.values(x), out = t.view();
@@ -206,8 +218,12 @@ function tile(args: KernelArgs): TensorInfo {
 }
 
 function range(args: KernelArgs): TensorInfo {
-  const { start, stop, step, dtype } = attrsOf<{ start: number; stop: number; step: number; dtype: 'float32' | 'int32' }>(args);
-  const n = step === 0 || start === stop || (step > 0) !== (stop > start) ? 0 : Math.ceil(Math.abs((stop - start) / step));
+  const { start, stop, dtype } = attrsOf<{ start: number; stop: number; step: number; dtype: 'float32' | 'int32' }>(args);
+  let { step } = attrsOf<{ step: number }>(args);
+  // tfjs's rules: empty when the step points away from stop (a step of 1 on a decreasing range means −1).
+  const empty = start === stop || (start < stop && step < 0) || (stop < start && step > 1);
+  const n = empty ? 0 : Math.abs(Math.ceil((stop - start) / step));
+  if (stop < start && step === 1) step = -1;
   const { info, t } = args.backend.makeEmpty([n], dtype);
   if (t) {
     const out = t.view();
@@ -248,7 +264,7 @@ function gatherV2(args: KernelArgs): TensorInfo {
     for (let oi = 0; oi < outerSize; oi++) {
       for (let j = 0; j < n; j++) {
         const id = ids[bi * n + j];
-        if (id < 0 || id >= dimSize) throw new Error(`GatherV2 (simdnn): index ${id} is not in [0, ${dimSize})`);
+        if (id < 0 || id >= dimSize) throw new Error(`GatherV2: the index value ${id} is not in [0, ${dimSize - 1}]`);
         const src = ((bi * outerSize + oi) * dimSize + id) * sliceSize;
         for (let s = 0; s < sliceSize; s++) o[k++] = v[src + s];
       }
@@ -288,12 +304,88 @@ function reverse(args: KernelArgs): TensorInfo {
   return info;
 }
 
+/** UnsortedSegmentSum: out[s] = Σ of x's slices whose segment id (indexing x's leading dimensions) is s. */
+function unsortedSegmentSum(args: KernelArgs): TensorInfo {
+  const { backend: b } = args;
+  const { x, segmentIds } = args.inputs;
+  const { numSegments } = attrsOf<{ numSegments: number }>(args);
+  const inner = util.sizeFromShape(x.shape.slice(segmentIds.shape.length));
+  const { info, t } = b.makeEmpty([numSegments, ...x.shape.slice(segmentIds.shape.length)], x.dtype);
+  if (!t) return info;
+  const out = t.view(), v = b.values(x), ids = b.values(segmentIds);
+  out.fill(0);
+  for (let i = 0; i < ids.length; i++) {
+    const s = ids[i];
+    if (s < 0 || s >= numSegments) continue;
+    for (let k = 0; k < inner; k++) out[s * inner + k] += v[i * inner + k];
+  }
+  return info;
+}
+
+/** Cumsum / Cumprod along one axis (exclusive: start from the identity; reverse: from the end). */
+function cumulative(name: string, identity: number, f: (a: number, b: number) => number) {
+  return kernel(name, (args: KernelArgs) => {
+    const { backend: b } = args;
+    const { x } = args.inputs;
+    const { axis, exclusive = false, reverse = false } = attrsOf<{ axis: number; exclusive?: boolean; reverse?: boolean }>(args);
+    const $axis = util.parseAxisParam(axis, x.shape)[0];
+    const dtype = x.dtype === 'bool' ? 'int32' : x.dtype;
+    const { info, t } = b.makeEmpty(x.shape, dtype);
+    if (!t) return info;
+    const out = t.view(), v = b.values(x);
+    const n = x.shape[$axis], inner = util.sizeFromShape(x.shape.slice($axis + 1)), outer = v.length / (n * inner);
+    for (let o = 0; o < outer; o++) {
+      for (let k = 0; k < inner; k++) {
+        let acc = identity;
+        for (let j = 0; j < n; j++) {
+          const i = o * n * inner + (reverse ? n - 1 - j : j) * inner + k;
+          if (exclusive) { out[i] = acc; acc = f(acc, v[i]); } else { acc = f(acc, v[i]); out[i] = acc; }
+        }
+      }
+    }
+    return info;
+  });
+}
+
+/** MirrorPad: 'reflect' mirrors about the edge element, 'symmetric' repeats it. */
+function mirrorPad(args: KernelArgs): TensorInfo {
+  const { backend: b } = args;
+  const { x } = args.inputs;
+  const { paddings, mode } = attrsOf<{ paddings: [number, number][]; mode: 'reflect' | 'symmetric' }>(args);
+  const shape = x.shape.map((d, i) => paddings[i][0] + d + paddings[i][1]);
+  const { info, t } = b.makeEmpty(shape, x.dtype);
+  if (!t) return info;
+  const out = t.view(), v = b.values(x), xs = stridesOf(x.shape), rank = shape.length, off = mode === 'reflect' ? 0 : 1;
+  const idx = new Array<number>(rank).fill(0);
+  for (let o = 0; o < out.length; o++) {
+    let src = 0;
+    for (let d = 0; d < rank; d++) {
+      const n = x.shape[d];
+      let j = idx[d] - paddings[d][0];
+      if (j < 0) j = -j - off;
+      else if (j >= n) j = 2 * n - 2 + off - j;
+      src += j * xs[d];
+    }
+    out[o] = v[src];
+    for (let d = rank - 1; d >= 0; d--) {
+      if (++idx[d] < shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return info;
+}
+
 export const shapeKernels = [
+  kernel('MirrorPad', mirrorPad),
+  kernel('UnsortedSegmentSum', unsortedSegmentSum),
+  cumulative('Cumsum', 0, (a, c) => a + c),
+  cumulative('Cumprod', 1, (a, c) => a * c),
   kernel('Reshape', (args) => reshape(args.backend, args.inputs.x, attrsOf<{ shape: number[] }>(args).shape)),
   kernel('ExpandDims', (args) => {
     const { input } = args.inputs;
     const { dim } = attrsOf<{ dim: number }>(args);
     const rank = input.shape.length, axis = dim < 0 ? dim + rank + 1 : dim;
+    if (dim < -(rank + 1) || dim > rank) throw new Error(`ExpandDims: axis must be in the interval [${-(rank + 1)}, ${rank}], got ${dim}`);
     return reshape(args.backend, input, [...input.shape.slice(0, axis), 1, ...input.shape.slice(axis)]);
   }),
   kernel('Identity', ({ inputs, backend }) => { backend.incRef(inputs.x.dataId); return { ...inputs.x }; }),

@@ -177,7 +177,7 @@ function disposeAll(value) {
 /** Runs one case; returns a list of errors (empty when it passes). */
 function runCase(nn, op, c) {
   const runner = RUNNERS[op];
-  if (!runner) return [`no runner for op '${op}'`];
+  if (!runner) return [`no runner for op '${op}' in test/browser/golden-cases.mjs: add one mirroring test/golden.test.mjs's`];
   const errors = [];
   const before = nn.memory();
   const owned = new Set();

@@ -3,6 +3,7 @@
 import { backend_util, upcastType, type DataType, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { SimdnnBackend } from '../backend.js';
 import { attrsOf, kernel, type KernelArgs } from './kernel.js';
+import { fastArith } from './arith.js';
 
 type Binary = (a: number, b: number) => number;
 type Unary = (x: number) => number;
@@ -77,10 +78,18 @@ export function unaryOp(b: SimdnnBackend, x: TensorInfo, f: Unary, dtype: DataTy
 
 /** A binary kernel whose output dtype is the inputs' common type (or a fixed one: 'bool' for comparisons). */
 function binaryKernel(name: string, f: Binary, fixed?: DataType, intF?: Binary) {
-  return kernel(name, ({ inputs, backend }: KernelArgs) => {
+  return kernel(name, ({ inputs, backend: b }: KernelArgs) => {
     const { a, b: y } = inputs;
     const dtype = fixed ?? upcastType(a.dtype, y.dtype);
-    return binaryOp(backend, a, y, dtype === 'int32' && intF ? intF : f, dtype);
+    if (dtype === 'float32' && a.dtype === 'float32' && y.dtype === 'float32') {
+      const shape = backend_util.assertAndGetBroadcastShape(a.shape, y.shape);
+      const { info, t } = b.makeEmpty(shape, dtype);
+      if (!t) return info;
+      const o = t.view() as Float32Array, av = b.values(a) as Float32Array, yv = b.values(y) as Float32Array;
+      if (!fastArith(name, av, a.shape, yv, y.shape, o, shape)) broadcastLoop(av, a.shape, yv, y.shape, o, shape, f);
+      return info;
+    }
+    return binaryOp(b, a, y, dtype === 'int32' && intF ? intF : f, dtype);
   });
 }
 
@@ -96,6 +105,14 @@ function add({ inputs, backend: b }: KernelArgs): TensorInfo {
       a.shape.length === y.shape.length && a.shape.every((d, i) => d === y.shape[i])) {
     const { info, t } = b.makeEmpty(a.shape, 'float32');
     if (t) b.nn.kernels.add_forward(b.tensor(a)!.offset, b.tensor(y)!.offset, t.offset, t.size);
+    return info;
+  }
+  if (dtype === 'float32' && a.dtype === 'float32' && y.dtype === 'float32') {
+    const shape = backend_util.assertAndGetBroadcastShape(a.shape, y.shape);
+    const { info, t } = b.makeEmpty(shape, dtype);
+    if (!t) return info;
+    const o = t.view() as Float32Array, av = b.values(a) as Float32Array, yv = b.values(y) as Float32Array;
+    if (!fastArith('Add', av, a.shape, yv, y.shape, o, shape)) broadcastLoop(av, a.shape, yv, y.shape, o, shape, (p, q) => p + q);
     return info;
   }
   return binaryOp(b, a, y, (p, q) => p + q, dtype);
@@ -133,7 +150,21 @@ function clip({ inputs, backend: b, attrs }: KernelArgs): TensorInfo {
 
 function step(args: KernelArgs): TensorInfo {
   const { alpha = 0 } = attrsOf<{ alpha?: number }>(args);
-  return unaryOp(args.backend, args.inputs.x, (v) => (Number.isNaN(v) ? NaN : v > 0 ? 1 : alpha));
+  const { x } = args.inputs;
+  const { info, t } = args.backend.makeEmpty(x.shape, x.dtype);
+  if (!t) return info;
+  const o = t.view(), v = args.backend.values(x);
+  for (let i = 0; i < v.length; i++) { const e = v[i]; o[i] = e > 0 ? 1 : e !== e ? NaN : alpha; }
+  return info;
+}
+
+function square(args: KernelArgs): TensorInfo {
+  const { x } = args.inputs;
+  const { info, t } = args.backend.makeEmpty(x.shape, x.dtype);
+  if (!t) return info;
+  const o = t.view(), v = args.backend.values(x);
+  for (let i = 0; i < v.length; i++) o[i] = v[i] * v[i];
+  return info;
 }
 
 /** tfjs's FloorDiv / Mod: floor division and the remainder with the divisor's sign. */
@@ -175,7 +206,7 @@ export const elementwiseKernels = [
   unaryKernel('Log1p', Math.log1p, 'float32'),
   unaryKernel('Sqrt', Math.sqrt, 'float32'),
   unaryKernel('Rsqrt', (v) => 1 / Math.sqrt(v), 'float32'),
-  unaryKernel('Square', (v) => v * v),
+  kernel('Square', square),
   unaryKernel('Reciprocal', (v) => 1 / v, 'float32'),
   unaryKernel('Sign', (v) => (Number.isNaN(v) ? 0 : Math.sign(v))),   // tfjs: sign(NaN) = 0
   unaryKernel('Floor', Math.floor),

@@ -30,11 +30,33 @@ function prepare(b: SimdnnBackend, x: TensorInfo, axis: number | number[], keepD
 
 type Fold = (v: Float32Array | Int32Array, start: number, n: number) => number;
 
-function reduceKernel(name: string, fold: Fold, outDtype: (x: DataType) => DataType) {
+/**
+ * Sum or Mean over the leading axes ([0, 1, 2] of NHWC: batch-norm moments and per-channel gradients) without
+ * the transpose: column sums of x as [rows, m]. Null when the axes are not the leading ones.
+ */
+function leadingSum(b: SimdnnBackend, x: TensorInfo, axis: number | number[], keepDims: boolean, dtype: DataType,
+                    mode: 'sum' | 'mean'): TensorInfo | null {
+  const axes = util.parseAxisParam(axis, x.shape).slice().sort((p, q) => p - q);
+  if (axes.length === 0 || !axes.every((a, i) => a === i) || axes.length === x.shape.length) return null;
+  const outShape = x.shape.slice(axes.length);
+  const { info, t } = b.makeEmpty(keepDims ? [...axes.map(() => 1), ...outShape] : outShape, dtype);
+  if (!t) return info;
+  const v = b.values(x), out = t.view(), m = out.length, rows = v.length / m;
+  const acc = new Float64Array(m);
+  for (let r = 0; r < v.length; r += m) for (let k = 0; k < m; k++) acc[k] += v[r + k];
+  for (let k = 0; k < m; k++) out[k] = mode === 'mean' ? acc[k] / rows : acc[k];
+  return info;
+}
+
+function reduceKernel(name: string, fold: Fold, outDtype: (x: DataType) => DataType, columns?: 'sum' | 'mean') {
   return kernel(name, (args: KernelArgs) => {
     const { backend: b } = args;
     const { x } = args.inputs;
     const { axis, reductionIndices, keepDims = false } = attrsOf<ReduceAttrs>(args);
+    if (columns) {
+      const fast = leadingSum(b, x, axis ?? reductionIndices, keepDims, outDtype(x.dtype), columns);
+      if (fast) return fast;
+    }
     const { input, transposed, shape, inner } = prepare(b, x, axis ?? reductionIndices, keepDims);
     try {
       const { info, t } = b.makeEmpty(shape, outDtype(x.dtype));
@@ -70,9 +92,9 @@ const same = (d: DataType) => d;
 const sumType = (d: DataType) => upcastType(d, 'int32');
 
 export const reduceKernels = [
-  reduceKernel('Sum', sum, sumType),
+  reduceKernel('Sum', sum, sumType, 'sum'),
   reduceKernel('Prod', prod, sumType),
-  reduceKernel('Mean', (v, s, n) => sum(v, s, n) / n, () => 'float32'),
+  reduceKernel('Mean', (v, s, n) => sum(v, s, n) / n, () => 'float32', 'mean'),
   reduceKernel('Max', max, same),
   reduceKernel('Min', min, same),
   reduceKernel('All', all, () => 'bool'),

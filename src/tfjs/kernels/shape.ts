@@ -204,6 +204,14 @@ function tile(args: KernelArgs): TensorInfo {
   const { info, t } = b.makeEmpty(shape, x.dtype);
   if (!t) return info;
   const v = b.values(x), out = t.view(), xs = stridesOf(x.shape), rank = shape.length;
+  // Repeating only along leading dims of size 1 ([1, 1, 1, C] → [N, H, W, C]): x is the output's period.
+  let k = rank;
+  while (k > 0 && reps[k - 1] === 1) k--;
+  if (x.shape.slice(0, k).every((d) => d === 1)) {
+    const m = v.length;
+    for (let r = 0; r < out.length; r += m) out.set(v, r);
+    return info;
+  }
   const idx = new Array<number>(rank).fill(0);
   for (let o = 0; o < out.length; o++) {
     let at = 0;

@@ -5,6 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
 import { SimdnnBackend } from 'simdnn/tfjs';
 import { getEngine, checkNoLeak, rng, uniform } from '../helpers.mjs';
 
@@ -57,6 +58,20 @@ test('tfjs tensors on the backend: values, tidy, dispose, empty tensors; the eng
     assert.is((await empty.data()).length, 0);
     tf.dispose([y, empty]);
   });
+});
+
+test('a tensor made on another backend (cpu) moves to simdnn when a kernel reads it', async () => {
+  const { nn } = await useBackend();
+  await checkNoLeak(nn, async () => {
+    await tf.setBackend('cpu');
+    const a = tf.tensor1d([1, 2, 3]);
+    await tf.setBackend('simdnn-test');
+    const two = tf.scalar(2);
+    const y = tf.mul(a, two);
+    assert.equal(Array.from(await y.data()), [2, 4, 6]);
+    tf.dispose([a, two, y]);
+  });
+  await tf.setBackend('simdnn-test');
 });
 
 test('transpose2d kernel: batched transposes of odd and tiled sizes equal a JS transpose', async () => {

@@ -25,6 +25,10 @@ export function trainingCharts(lossEl, accEl) {
     { label: 'held-out', stroke: '#ff7f0e', points: { show: true, size: 5 }, value: (u, v) => (v == null ? '–' : `${(100 * v).toFixed(1)} %`) },
   ], [0, 1]);
   let dirty = false;
+  // Follow the width of the chart's element (the page's grid reflows with the window).
+  new ResizeObserver(() => {
+    for (const [c, el] of [[loss, lossEl], [acc, accEl]]) if (el.clientWidth && el.clientWidth !== c.plot.width) c.plot.setSize({ width: el.clientWidth, height: 240 });
+  }).observe(lossEl.parentElement);
   return {
     loss, acc,
     clear() {

@@ -57,7 +57,7 @@ function onWorkerMessage(m) {
       Object.assign(state, { ready: true, backend: m.backend, threads: m.threads });
       $('st-backend').textContent = m.backend;
       $('st-threads').textContent = `${m.threads}${m.crossOriginIsolated ? '' : ' (page not cross-origin isolated)'}`;
-      $('st-state').textContent = `ready: ${m.nTrain} training digits, ${m.nTest} held out (loaded in ${m.seconds.toFixed(1)} s)`;
+      $('st-state').textContent = `ready: up to ${m.nTrain} digits to train on, ${m.nTest} held out (loaded in ${m.seconds.toFixed(1)} s)`;
       $('train').disabled = false;
       if (trainWhenReady) train();
       break;
@@ -82,7 +82,7 @@ function onWorkerMessage(m) {
     case 'done':
       Object.assign(state, { training: false, done: true, final: m });
       $('st-acc').textContent = `${(100 * m.testAccuracy).toFixed(2)} % (all ${m.nTest.toLocaleString('en-US')})`;
-      $('st-state').textContent = `${m.stopped ? 'stopped' : 'trained'}: ${m.step} steps in ${m.seconds.toFixed(1)} s`;
+      $('st-state').textContent = `${m.stopped ? 'stopped' : 'trained'}: ${m.step} steps on ${m.nTrain.toLocaleString('en-US')} digits in ${m.seconds.toFixed(1)} s`;
       putImage($('filters'), m.filters);
       $('train').disabled = false; $('stop').disabled = true;
       refreshPredictions();

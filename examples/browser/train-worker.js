@@ -1,10 +1,11 @@
 // The demo's Web Worker: starts simdnn, loads the digits, trains the MNIST conv net and answers the page's
 // questions (class probabilities of a drawn digit, feature maps of a test digit) between training batches
 // (fit yields to the event loop every 100 ms).
-//   in:  { type: 'start', options: { backend, threads, train, test } }   → 'ready' { backend, threads, nTrain, nTest }
-//        { type: 'train', options: { epochs, batch, lr, seed, evalEvery, evalDigits } }
-//                                     → 'batch' per step (loss, accuracy, imagesPerSec; every evalEvery steps also
-//                                       testAccuracy, testLoss and the filters image), then 'done'
+//   in:  { type: 'start', options: { backend, threads } }   → 'ready' { backend, threads, nTrain (available), nTest }
+//        { type: 'train', options: { epochs, train (digits), batch, lr, seed, evalEvery, evalDigits } }
+//                                     → 'batch' per step (loss, accuracy, imagesPerSec; every evalEvery steps, by
+//                                       default ≈ 1/16 of the run, and at the last step also testAccuracy,
+//                                       testLoss and the filters image), then 'done'
 //        { type: 'stop' }              → training ends after the current batch ('done' with stopped: true)
 //        { type: 'predict', id, pixels: 784 normalised values }   → 'probs' { id, probs: 10 numbers }
 //        { type: 'inspect', id, index }   → 'inspect' { id, result: { label, probs, digit, maps } } (RGBA images)
@@ -70,7 +71,7 @@ async function start(opts) {
   const t0 = performance.now();
   nn ??= await init({ backend: opts.backend ?? 'auto', threads: opts.threads ?? 1 });
   data ??= await loadDigits();
-  sets = split(data, opts.test ?? 2000, opts.train ?? 8000);
+  sets = split(data, 2000);
   post({ type: 'ready', backend: nn.backend, threads: nn.threads, crossOriginIsolated: self.crossOriginIsolated === true,
          nTrain: sets.train.y.length, nTest: sets.test.y.length, seconds: (performance.now() - t0) / 1000 });
 }
@@ -78,13 +79,16 @@ async function start(opts) {
 async function train(opts) {
   if (training) return;
   training = true;
+  sets = split(data, 2000, opts.train ?? 8000);   // the last 2,000 held out; the first opts.train for training
   model?.dispose();
   model = buildModel(nn, opts.seed ?? 1);
   const S = nn.optim.schedules;
   const epochs = opts.epochs ?? 2, batchSize = opts.batch ?? 64;
   const optimizer = nn.optim.sgd({ lr: opts.lr ?? 0.03, momentum: 0.9, nesterov: true, schedule: S.warmup({ steps: 20, then: S.cosine() }) });
   const stepsPerEpoch = Math.ceil(sets.train.y.length / batchSize);
-  const evalEvery = opts.evalEvery ?? 25;
+  // Held-out points on the curves: about 16 per run (every 5 to 25 steps), and one at the last step.
+  const totalSteps = stepsPerEpoch * epochs;
+  const evalEvery = opts.evalEvery ?? Math.min(25, Math.max(5, Math.round(totalSteps / 16)));
   let step = 0, prevSum = 0, prevSeen = 0, images = 0, evalMs = 0;
   const t0 = performance.now();
   try {
@@ -103,7 +107,7 @@ async function train(opts) {
           // Training speed: images per second of training, the held-out evaluations below not counted.
           const msg = { type: 'batch', step, epoch, batch, stepsPerEpoch, epochs, loss: batchLoss, accuracy: logs.accuracy,
                         lr: logs.lr, imagesPerSec: images / ((performance.now() - t0 - evalMs) / 1000), seconds: (performance.now() - t0) / 1000 };
-          if (step % evalEvery === 0 || step === 1) {
+          if (step % evalEvery === 0 || step === 1 || step === totalSteps || stopRequested) {
             const te = performance.now();
             const r = await heldOut(opts.evalDigits ?? 1000);
             msg.testAccuracy = r.accuracy; msg.testLoss = r.loss;
@@ -117,7 +121,7 @@ async function train(opts) {
     });
     const final = await heldOut(sets.test.y.length);
     trained = true;
-    post({ type: 'done', step, nTest: sets.test.y.length, testAccuracy: final.accuracy, testLoss: final.loss, seconds: (performance.now() - t0) / 1000,
+    post({ type: 'done', step, nTrain: sets.train.y.length, nTest: sets.test.y.length, testAccuracy: final.accuracy, testLoss: final.loss, seconds: (performance.now() - t0) / 1000,
            stopped: stopRequested, filters: filtersImage(), memory: nn.memory() });
   } finally {
     optimizer.dispose();

@@ -275,6 +275,7 @@ async function main() {
           const s = await state();
           expect(s.errors.length === 0, `the page reported: ${s.errors.join('; ')}`);
           expect(s.backend === 'relaxed-simd' && s.threads === 1, `backend ${s.backend}, threads ${s.threads}; expected relaxed-simd (auto: Chromium validates it), 1`);
+          expect(s.final.nTrain === 4000 && s.final.step === Math.ceil(4000 / 64), `${s.final.step} steps on ${s.final.nTrain} digits; expected 63 on 4,000`);
           expect(s.final.testAccuracy >= 0.7, `held-out accuracy ${s.final.testAccuracy} after ${s.final.step} steps`);
           console.log(`      ${s.final.step} steps in ${s.final.seconds.toFixed(1)} s, held-out accuracy ${(100 * s.final.testAccuracy).toFixed(2)} %`);
           const panel = await page.evaluate(() => ({ backend: document.getElementById('st-backend').textContent,

@@ -104,6 +104,6 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
     process.exit(1);
   });
   console.log(`simdnn demo:         ${url}examples/browser/`);
-  console.log(`browser golden test: ${url}test/browser/golden.html?backend=simd`);
+  console.log(`op golden suite:     ${url}examples/browser/golden.html?backend=simd`);
   console.log(isolation ? '(cross-origin isolated: COOP/COEP headers on)' : '(no COOP/COEP headers: SharedArrayBuffer unavailable)');
 }

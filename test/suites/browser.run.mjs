@@ -2,7 +2,7 @@
 // headless, --no-sandbox; never a downloaded browser) driven by playwright-core, against pages served by
 // scripts/serve.mjs on a free localhost port.
 //   - scripts/serve.mjs: content types, COOP/COEP, no paths outside the repository;
-//   - test/browser/golden.html: every case of the op golden suite (PyTorch fixtures) on the scalar, SIMD and
+//   - examples/browser/golden.html: every case of the op golden suite (PyTorch fixtures) on the scalar, SIMD and
 //     relaxed-SIMD builds (one test per case and build), with the build actually used checked;
 //   - the same page asking for 2 threads: with COOP/COEP (a third of the cases, every 3rd), and served without the
 //     headers, where it must report 1 thread and the SharedArrayBuffer warning;
@@ -102,11 +102,11 @@ async function main() {
 
   const FIXTURES = readdirSync(join(ROOT, 'test', 'fixtures', 'golden')).filter((f) => f.endsWith('.json')).sort();
 
-  /** Runs test/browser/golden.html; returns the page's result (throws with diagnostics if the page itself failed). */
+  /** Runs examples/browser/golden.html; returns the page's result (throws with diagnostics if the page itself failed). */
   async function goldenPage(server, query) {
     const { page, log } = await openPage();
     try {
-      await page.goto(`${server.url}test/browser/golden.html?files=${FIXTURES.join(',')}&${query}`);
+      await page.goto(`${server.url}examples/browser/golden.html?files=${FIXTURES.join(',')}&${query}`);
       const r = await page.evaluate(() => window.goldenResult);
       if (r.error) throw new Error(`the page failed: ${r.error}${log.errors.length ? `\n${log.errors.join('\n')}` : ''}`);
       return { ...r, crossOriginIsolated: await page.evaluate(() => self.crossOriginIsolated), log };

@@ -255,8 +255,10 @@ async function main() {
             `pixel sum ${got.sum} / sum of squares ${got.sumSq}, the package's ${want.sum} / ${want.sumSq}`);
           expect(got.worstX === 0, `normalised pixels differ from (v − mean)/std by up to ${got.worstX}`);
         });
-        await check('the digits file holds the Node demo\'s digits in its order (examples/mnist.mjs loadDigits(1))', async () => {
-          const { loadDigits } = await import('../../examples/mnist.mjs');
+        await check('the digits file holds the Node demo\'s digits in its order (its loadDigits(1))', async () => {
+          // The Node demo's loader: examples/mnist-data.mjs, or examples/mnist.mjs before it moved there.
+          const { loadDigits } = await import('../../examples/mnist-data.mjs').catch(() => import('../../examples/mnist.mjs'));
+          expect(typeof loadDigits === 'function', 'no loadDigits export in examples/mnist-data.mjs or examples/mnist.mjs');
           const want = await loadDigits(1);
           const b = readFileSync(DATA_FILE);
           const n = b.readUInt32LE(8);

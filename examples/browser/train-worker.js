@@ -78,12 +78,15 @@ async function start(opts) {
 
 async function train(opts) {
   if (training) return;
+  const nTrain = opts.train ?? 8000, epochs = opts.epochs ?? 2;
+  if (!Number.isInteger(nTrain) || nTrain < 1) throw new Error(`training digits must be a positive integer, got ${nTrain}`);
+  if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`epochs must be a positive integer, got ${epochs}`);
   training = true;
-  sets = split(data, 2000, opts.train ?? 8000);   // the last 2,000 held out; the first opts.train for training
+  sets = split(data, 2000, nTrain);   // the last 2,000 held out; the first nTrain (at most 8,000) for training
   model?.dispose();
   model = buildModel(nn, opts.seed ?? 1);
   const S = nn.optim.schedules;
-  const epochs = opts.epochs ?? 2, batchSize = opts.batch ?? 64;
+  const batchSize = opts.batch ?? 64;
   const optimizer = nn.optim.sgd({ lr: opts.lr ?? 0.03, momentum: 0.9, nesterov: true, schedule: S.warmup({ steps: 20, then: S.cosine() }) });
   const stepsPerEpoch = Math.ceil(sets.train.y.length / batchSize);
   // Held-out points on the curves: about 16 per run (every 5 to 25 steps), and one at the last step.
@@ -121,15 +124,15 @@ async function train(opts) {
     });
     const final = await heldOut(sets.test.y.length);
     trained = true;
-    post({ type: 'done', step, nTrain: sets.train.y.length, nTest: sets.test.y.length, testAccuracy: final.accuracy, testLoss: final.loss, seconds: (performance.now() - t0) / 1000,
-           stopped: stopRequested, filters: filtersImage(), memory: nn.memory() });
+    post({ type: 'done', step, nTrain: sets.train.y.length, nTest: sets.test.y.length, testAccuracy: final.accuracy,
+           testLoss: final.loss, seconds: (performance.now() - t0) / 1000, stopped: stopRequested, filters: filtersImage(),
+           memory: nn.memory() });
   } finally {
     optimizer.dispose();
     training = false;
     stopRequested = false;
   }
 }
-
 
 self.onmessage = async (e) => {
   const m = e.data;

@@ -98,7 +98,9 @@ async function main() {
     if (name !== 'simdnn') throw new Error(`the active backend is '${name}', not 'simdnn'`);
   });
   // The engine's build and threads as for the uvu suites (SIMDNN_BACKEND, SIMDNN_THREADS; default auto, 1 thread).
-  const engineOptions = { backend: process.env.SIMDNN_BACKEND || 'auto', threads: Number(process.env.SIMDNN_THREADS || 1) };
+  const threads = Number(process.env.SIMDNN_THREADS || 1);
+  // With threads, every op is split (minParallelFlops 0), as in the uvu suites.
+  const engineOptions = { backend: process.env.SIMDNN_BACKEND || 'auto', threads, ...(threads > 1 ? { minParallelFlops: 0 } : {}) };
   bundle.load([{ name: 'simdnn', backendName: 'simdnn', isDataSync: true }], engineOptions);
   await jasmine.execute();
   const coreSeconds = (Date.now() - started) / 1000;

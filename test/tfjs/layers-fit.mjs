@@ -12,7 +12,10 @@ import { setSimdnnOptions } from 'simdnn/tfjs';
 import { fileURLToPath } from 'node:url';
 import { loadDigits } from '../../examples/mnist-data.mjs';
 
-const TRAIN = 512, TEST = 256, BATCH = 32, EPOCHS = 3, COMPARE = 256;
+// --compare N: digits of the cpu-vs-simdnn epoch (default 256: 8 steps; cpu's conv backprops take seconds per
+// step); --test N: held-out digits (default 256). E.g. --compare 2048 --test 1000 for a longer accuracy check.
+const arg = (name, def) => { const i = process.argv.indexOf(name); return i > 0 ? Number(process.argv[i + 1]) : def; };
+const COMPARE = arg('--compare', 256), TEST = arg('--test', 256), BATCH = 32, EPOCHS = 3, TRAIN = Math.max(512, COMPARE);
 let passed = 0, failed = 0;
 function check(name, ok, detail = '') {
   if (ok) passed++;

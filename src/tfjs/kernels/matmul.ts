@@ -7,6 +7,7 @@ import { attrsOf, kernel, type KernelArgs } from './kernel.js';
 import { applyActivation } from './activation.js';
 import { addBias } from './bias.js';
 import { broadcastLoop } from './elementwise.js';
+import { runSplit } from '../../ops/parallel.js';
 
 interface MatMulAttrs {
   transposeA: boolean;
@@ -41,13 +42,16 @@ function matmul(op: string, b: SimdnnBackend, a: TensorInfo, bt: TensorInfo, ta:
     t.view().fill(0);
   } else if (dtype === 'float32' && a.dtype === 'float32' && bt.dtype === 'float32') {
     const k = b.nn.kernels;
-    const scratch = b.nn.scratch(k.sgemm_scratch_bytes(), op);
     const ao = b.tensor(a)!.offset, bo = b.tensor(bt)!.offset;
     const colBias = bias && util.sizeFromShape(bias.shape) === N && bias.shape.length <= 1 ? b.tensor(bias)!.offset : 0;
     for (let i = 0; i < batch; i++) {
       const A = ao + 4 * ia[i] * M * K, B = bo + 4 * ib[i] * K * N, C = t.offset + 4 * i * M * N;
-      if (colBias) k.sgemm_bias(M, N, K, A, rsA, csA, B, rsB, csB, C, N, 0, colBias, scratch);
-      else k.sgemm(M, N, K, A, rsA, csA, B, rsB, csB, C, N, 0, scratch);
+      // Rows of C split over the engine's threads (when the product is big enough), as simdnn's linear does.
+      runSplit(b.nn, M, 2 * M * N * K, op, k.sgemm_scratch_bytes(), (r0, rows, scratch) => ({
+        fn: colBias ? 'sgemm_bias' : 'sgemm',
+        args: colBias ? [rows, N, K, A + 4 * r0 * rsA, rsA, csA, B, rsB, csB, C + 4 * r0 * N, N, 0, colBias, scratch]
+                      : [rows, N, K, A + 4 * r0 * rsA, rsA, csA, B, rsB, csB, C + 4 * r0 * N, N, 0, scratch],
+      }));
     }
     if (bias && !colBias) addBias(b, info, bias, op);
     return info;

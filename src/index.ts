@@ -46,6 +46,11 @@ export interface InitOptions {
   maxMemoryBytes?: number;
   /** Directory (URL) the .wasm files are fetched from, for CDNs; defaults to the package's build/. */
   wasmUrl?: string | URL;
+  /**
+   * URL of the package's `dist/threads/worker.js` for thread workers, for bundlers that do not keep it next to
+   * the bundle (it imports `./protocol.js` beside it); defaults to the file beside the pool's module.
+   */
+  workerUrl?: string | URL;
 }
 
 const WASM32_MAX = 65536 * 65536;
@@ -128,7 +133,7 @@ export async function init(options: InitOptions = {}): Promise<Engine> {
   const maximum = Math.floor(Math.min(maxMemoryBytes, shared ? SHARED_MAX : WASM32_MAX) / 65536);
   const memory = new WebAssembly.Memory({ initial: Math.min(16, maximum), maximum, shared });
   const { kernels } = await instantiate(module, memory);
-  const pool = shared ? await WorkerPool.create(workers, module, memory) : null;
+  const pool = shared ? await WorkerPool.create(workers, module, memory, options.workerUrl) : null;
   const engine = new Engine(kernels, memory, backend, workers + 1, maximum * 65536, pool);
   if (options.minParallelFlops !== undefined) {
     if (!(options.minParallelFlops >= 0)) throw new Error(`init: minParallelFlops must be a number ≥ 0, got ${options.minParallelFlops}`);

@@ -152,6 +152,21 @@ test('training on 2 threads through a memory growth in mid-fit matches the 1-thr
   two.dispose();
 });
 
+test('init({ workerUrl }) starts the workers from that file; a wrong one is an error naming it and the option', async () => {
+  const url = new URL('../dist/threads/worker.js', import.meta.url);
+  const nn = await init({ backend, threads: 2, minParallelFlops: 0, workerUrl: url });
+  const r = convRun(nn, [4, 2, 6, 6], [3, 2, 3, 3], { padding: 1 }, 2);
+  assert.is(r.y.length, 4 * 3 * 36);
+  nn.dispose();
+  const wrong = new URL('../dist/threads/no-such-worker.js', import.meta.url);
+  try {
+    await init({ backend, threads: 2, workerUrl: wrong });
+    assert.unreachable('init should have failed');
+  } catch (e) {
+    assert.match(e.message, /simdnn: the thread worker file:.*no-such-worker\.js failed to start: .*init\(\{ workerUrl \}\)/);
+  }
+});
+
 test('the default thread count is the machine\'s cores (capped at 8)', async () => {
   const { availableParallelism } = await import('node:os');
   const nn = await init({ backend });

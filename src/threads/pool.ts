@@ -32,6 +32,16 @@ interface Slot {
   seq: number;
 }
 
+/** A URL as given, or relative to the page (browsers) / the working directory (Node: plain paths too). */
+function resolveUrl(u: string | URL): URL {
+  if (u instanceof URL) return u;
+  const page = (globalThis as { location?: { href: string } }).location?.href;
+  if (page) return new URL(u, page);
+  if (/^[a-z][a-z0-9+.-]*:/i.test(u)) return new URL(u);
+  const cwd = typeof process !== 'undefined' ? process.cwd().replace(/\\/g, '/') : '/';
+  return new URL(u.startsWith('/') ? `file://${u}` : `file://${cwd.startsWith('/') ? '' : '/'}${cwd}/${u}`);
+}
+
 export class WorkerPool {
   private disposed = false;
   private canBlock: boolean | null = null;
@@ -39,12 +49,13 @@ export class WorkerPool {
 
   private constructor(private readonly slots: Slot[], private readonly control: SharedArrayBuffer,
                       private readonly names: string[], private readonly module: WebAssembly.Module,
-                      private readonly memory: WebAssembly.Memory) {
+                      private readonly memory: WebAssembly.Memory, private readonly url: URL) {
     this.ids = new Map(names.map((n, i) => [n, i]));
   }
 
   /** Starts `size` workers, each instantiating `module` on `memory`; resolves when all are ready. */
-  static async create(size: number, module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<WorkerPool> {
+  static async create(size: number, module: WebAssembly.Module, memory: WebAssembly.Memory,
+                      workerUrl?: string | URL): Promise<WorkerPool> {
     const names = WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => e.name).sort();
     const control = new SharedArrayBuffer(Math.max(1, size) * SLOT_BYTES);
     const slots: Slot[] = Array.from({ length: size }, (_, i) => ({
@@ -53,7 +64,8 @@ export class WorkerPool {
       worker: null,
       seq: 0,
     }));
-    const pool = new WorkerPool(slots, control, names, module, memory);
+    const url = workerUrl === undefined ? new URL('./worker.js', import.meta.url) : resolveUrl(workerUrl);
+    const pool = new WorkerPool(slots, control, names, module, memory, url);
     try {
       await Promise.all(slots.map((_, i) => pool.start(i)));
     } catch (e) {
@@ -69,7 +81,7 @@ export class WorkerPool {
     Atomics.store(slot.ints, REQ, 0);
     Atomics.store(slot.ints, DONE, 0);
     slot.seq = 0;
-    const worker: WorkerHandle = await spawnWorker({ module: this.module, memory: this.memory, control: this.control, slot: i, names: this.names },
+    const worker: WorkerHandle = await spawnWorker(this.url, { module: this.module, memory: this.memory, control: this.control, slot: i, names: this.names },
       () => this.exitedWhileIdle(i, worker));
     if (this.disposed) { worker.stop(); return; }
     slot.worker = worker;

@@ -8,7 +8,9 @@ const SPIN = 20000;
 
 type Port = { postMessage(m: unknown): void; once?(ev: 'message', f: (m: unknown) => void): void; close?(): void };
 const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-const port: Port = isNode ? (await import('node:worker_threads')).parentPort as unknown as Port : (globalThis as unknown as Port);
+const NODE_WORKER_THREADS = 'node:worker_threads';   // a variable: browser bundlers must not resolve it
+const port: Port = isNode ? (await import(/* @vite-ignore */ NODE_WORKER_THREADS) as typeof import('node:worker_threads')).parentPort as unknown as Port
+  : (globalThis as unknown as Port);
 
 function onStart(init: WorkerInit): void {
   const { module, memory, control, slot, names } = init;

@@ -31,7 +31,7 @@ const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : null;
 
 // Literal Node-only imports still on the browser path (a bundler cannot resolve them), with where they are. The
 // bundle test marks only these external, and says so; remove an entry once its import is a variable specifier.
-const KNOWN_NODE_IMPORTS = new Map([['node:worker_threads', 'src/threads/spawn.ts, Node branch of spawnWorker']]);
+const KNOWN_NODE_IMPORTS = new Map();   // literal Node-only imports still on the browser path (none now)
 
 let passed = 0, failed = 0;
 const ok = (name, ms) => { passed++; console.log(`  ✔ ${name}${ms != null ? ` (${(ms / 1000).toFixed(1)} s)` : ''}`); };
@@ -214,6 +214,15 @@ async function main() {
           const r = await goldenPage(isolated, 'backend=simd&every=3&entry=/build/browser/bundle/simdnn.js&wasmUrl=/build/');
           expect(r.backend === 'simd', `backend ${r.backend}`);
           expect(r.failed === 0 && r.passed > 0, `${r.passed} passed, ${r.failed} failed:\n${r.failures.map((f) => `${f.name}: ${f.errors.join('; ')}`).join('\n')}`);
+        });
+        await check('the bundle on 2 threads (COOP/COEP) with init({ wasmUrl, workerUrl }) runs a third of the golden cases', async () => {
+          const r = await goldenPage(isolated, 'backend=simd&threads=2&every=3&entry=/build/browser/bundle/simdnn.js&wasmUrl=/build/&workerUrl=/dist/threads/worker.js');
+          expect(r.threads === 2, `nn.threads is ${r.threads}, expected 2`);
+          expect(r.failed === 0 && r.passed > 0, `${r.passed} passed, ${r.failed} failed:\n${r.failures.map((f) => `${f.name}: ${f.errors.join('; ')}`).join('\n')}`);
+        });
+        await check('the bundle on 2 threads without workerUrl fails with an error naming the worker URL and the option', async () => {
+          const r = await goldenPage(isolated, 'backend=simd&threads=2&every=3&entry=/build/browser/bundle/simdnn.js&wasmUrl=/build/').catch((e) => ({ error: e.message }));
+          expect(r.error && /thread worker .*worker\.js failed to start.*init\(\{ workerUrl \}\)/.test(r.error), `expected the worker start error, got ${JSON.stringify(r.error ?? r)}`);
         });
         await check('the bundle without wasmUrl fails with a clear error naming the .wasm URL', async () => {
           // The bundle sits elsewhere than dist/, so the default URL relative to the module is wrong on purpose.

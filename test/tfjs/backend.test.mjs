@@ -129,6 +129,21 @@ test('Conv2D filters are brought to OIHW and packed once per filter value, not o
   }
 });
 
+test('layout copies are cached per dims: a reshape sharing the data is not read with the other dims', async () => {
+  const { nn } = await useBackend();
+  const rand = rng(9);
+  await checkNoLeak(nn, async () => {
+    const a = tf.tensor4d(Float32Array.from(uniform(rand, 2 * 4 * 4 * 3)), [2, 4, 4, 3]);
+    const f = tf.tensor4d(Float32Array.from(uniform(rand, 3 * 3 * 3 * 2)), [3, 3, 3, 2]);
+    const y = tf.conv2d(a, f, 1, 'same');             // caches a in NCHW as 2 images of 16 pixels
+    const shared = tf.reshape(a, [4, 2, 4, 3]);      // same data, 4 images of 8 pixels
+    const fresh = tf.add(shared, 0);                  // a copy with its own data
+    const p1 = tf.maxPool(shared, 2, 2, 'valid'), p2 = tf.maxPool(fresh, 2, 2, 'valid');
+    assert.equal(Array.from(await p1.data()), Array.from(await p2.data()));
+    tf.dispose([a, f, y, shared, fresh, p1, p2]);
+  });
+});
+
 test('errors name the kernel and the problem', async () => {
   const { b } = await useBackend();
   assert.throws(() => b.write(new Float32Array(4), [2, 2], 'complex64'), /complex64 tensors are not supported/);

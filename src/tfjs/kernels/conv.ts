@@ -6,7 +6,8 @@
 import { backend_util, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { Tensor } from '../../tensor.js';
 import type { SimdnnBackend } from '../backend.js';
-import { batchedTranspose, filterToOihw, nchwToNhwc, nhwcToNchw, oihwToFilter } from '../layout.js';
+import { batchedTranspose, nchwToNhwc, oihwToFilter } from '../layout.js';
+import { depthwiseOihwOf, nchwOf, oihwOf } from '../cached.js';
 import { applyActivation, type FusedActivation } from './activation.js';
 import { addBias } from './bias.js';
 import { kernel, type KernelArgs } from './kernel.js';
@@ -43,18 +44,7 @@ const channelsLast = (c: Info) => c.dataFormat === 'channelsLast';
 function nchw(b: SimdnnBackend, x: TensorInfo, c: Info, dims: 'in' | 'out'): Tensor {
   const shape = dims === 'in' ? [c.batchSize, c.inChannels, c.inHeight, c.inWidth] : [c.batchSize, c.outChannels, c.outHeight, c.outWidth];
   if (!channelsLast(c)) return b.view(x, shape);
-  return b.derived(x, 'nchw', () => nhwcToNchw(b.nn, b.view(x), [shape[0], shape[2], shape[3], shape[1]]));
-}
-
-/** A dense filter [KH, KW, Cin, Cout] as OIHW, once per filter value. */
-function oihw(b: SimdnnBackend, f: TensorInfo): Tensor {
-  return b.derived(f, 'oihw', () => filterToOihw(b.nn, b.view(f), f.shape));
-}
-
-/** A depthwise filter [KH, KW, Cin, M] as [Cin·M, 1, KH, KW] (output channel c·M + m reads input channel c). */
-function depthwiseOihw(b: SimdnnBackend, f: TensorInfo): Tensor {
-  const [KH, KW, C, M] = f.shape;
-  return b.derived(f, 'oihw-depthwise', () => batchedTranspose(b.nn, b.view(f), 1, KH * KW, C * M, [C * M, 1, KH, KW], 'tfjs depthwise filter'));
+  return nchwOf(b, x, [shape[0], shape[2], shape[3], shape[1]]);
 }
 
 /** An NCHW result as a tfjs output in the conv's data format (disposing the NCHW tensor when transposed). */
@@ -90,7 +80,7 @@ function conv2D({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs as unknown as ConvAttrs;
   const c = backend_util.computeConv2DInfo(x.shape as Shape4, filter.shape as Shape4,
     strides, dilations ?? 1, pad, dimRoundingMode, false, backend_util.convertConv2DDataFormat(dataFormat ?? 'NHWC'));
-  return forward('Conv2D', b, x, oihw(b, filter), c, 1, undefined, null);
+  return forward('Conv2D', b, x, oihwOf(b, filter), c, 1, undefined, null);
 }
 
 function fusedConv2D({ inputs, backend, attrs }: KernelArgs): TensorInfo {
@@ -100,7 +90,7 @@ function fusedConv2D({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const c = backend_util.computeConv2DInfo(x.shape as Shape4, filter.shape as Shape4,
     a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, false, backend_util.convertConv2DDataFormat(a.dataFormat ?? 'NHWC'));
   const act = { name: a.activation, prelu: preluActivationWeights, alpha: a.leakyreluAlpha };
-  return forward('FusedConv2D', b, x, oihw(b, filter), c, 1, bias, act);
+  return forward('FusedConv2D', b, x, oihwOf(b, filter), c, 1, bias, act);
 }
 
 function conv2DBackpropInput({ inputs, backend, attrs }: KernelArgs): TensorInfo {
@@ -109,7 +99,7 @@ function conv2DBackpropInput({ inputs, backend, attrs }: KernelArgs): TensorInfo
   const a = attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number] };
   const c = backend_util.computeConv2DInfo(a.inputShape, filter.shape as Shape4, a.strides, 1, a.pad,
     a.dimRoundingMode, false, backend_util.convertConv2DDataFormat(a.dataFormat ?? 'NHWC'));
-  return backwardData('Conv2DBackpropInput', b, dy, oihw(b, filter), c, 1);
+  return backwardData('Conv2DBackpropInput', b, dy, oihwOf(b, filter), c, 1);
 }
 
 /**
@@ -178,7 +168,7 @@ function depthwiseConv2dNative({ inputs, backend, attrs }: KernelArgs): TensorIn
   const b = backend;
   const { x, filter } = inputs;
   const c = depthwiseInfo(x.shape, filter.shape, attrs as unknown as ConvAttrs);
-  return forward('DepthwiseConv2dNative', b, x, depthwiseOihw(b, filter), c, c.inChannels, undefined, null);
+  return forward('DepthwiseConv2dNative', b, x, depthwiseOihwOf(b, filter), c, c.inChannels, undefined, null);
 }
 
 function fusedDepthwiseConv2D({ inputs, backend, attrs }: KernelArgs): TensorInfo {
@@ -187,7 +177,7 @@ function fusedDepthwiseConv2D({ inputs, backend, attrs }: KernelArgs): TensorInf
   const a = attrs as unknown as ConvAttrs & { activation: string; leakyreluAlpha?: number };
   const c = depthwiseInfo(x.shape, filter.shape, a);
   const act = { name: a.activation, prelu: preluActivationWeights, alpha: a.leakyreluAlpha };
-  return forward('FusedDepthwiseConv2D', b, x, depthwiseOihw(b, filter), c, c.inChannels, bias, act);
+  return forward('FusedDepthwiseConv2D', b, x, depthwiseOihwOf(b, filter), c, c.inChannels, bias, act);
 }
 
 function depthwiseBackpropInput({ inputs, backend, attrs }: KernelArgs): TensorInfo {
@@ -195,7 +185,7 @@ function depthwiseBackpropInput({ inputs, backend, attrs }: KernelArgs): TensorI
   const { dy, filter } = inputs;
   const a = attrs as unknown as ConvAttrs & { inputShape: number[] };
   const c = depthwiseInfo(a.inputShape, filter.shape, a);
-  return backwardData('DepthwiseConv2dNativeBackpropInput', b, dy, depthwiseOihw(b, filter), c, c.inChannels);
+  return backwardData('DepthwiseConv2dNativeBackpropInput', b, dy, depthwiseOihwOf(b, filter), c, c.inChannels);
 }
 
 function depthwiseBackpropFilter({ inputs, backend, attrs }: KernelArgs): TensorInfo {

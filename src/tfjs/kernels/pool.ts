@@ -6,7 +6,8 @@
 import { backend_util, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { Tensor } from '../../tensor.js';
 import type { SimdnnBackend } from '../backend.js';
-import { nchwToNhwc, nhwcToNchw } from '../layout.js';
+import { nchwToNhwc } from '../layout.js';
+import { nchwOf } from '../cached.js';
 import { attrsOf, kernel, type KernelArgs } from './kernel.js';
 
 interface PoolAttrs {
@@ -26,7 +27,7 @@ function poolInfo(op: string, x: TensorInfo | number[], a: PoolAttrs): Info {
 
 /** A tensor as NCHW planes (cached on its dataId: MaxPoolGrad reads the forward's input again). */
 function planes(b: SimdnnBackend, x: TensorInfo): Tensor {
-  return b.derived(x, 'nchw', () => nhwcToNchw(b.nn, b.view(x), x.shape));
+  return nchwOf(b, x, x.shape);
 }
 
 /** NCHW planes [N, C, H, W] back to an NHWC output (the planes are disposed). */
@@ -78,7 +79,7 @@ function maxPoolGrad(args: KernelArgs): TensorInfo {
   const indices = b.nn.empty(outPlanes, 'int32', 'MaxPoolGrad');
   try {
     maxPoolIndices(b, input, c, scratchValues, indices.offset);
-    const dyPlanes = b.derived(dy, 'nchw', () => nhwcToNchw(b.nn, b.view(dy), dy.shape));
+    const dyPlanes = nchwOf(b, dy, dy.shape);
     const inPlanes = [c.batchSize, c.inChannels, c.inHeight, c.inWidth];
     const dx = b.nn.empty(inPlanes, 'float32', 'MaxPoolGrad');
     b.nn.kernels.maxpool2d_backward(dyPlanes.offset, indices.offset, dx.offset, c.batchSize * c.inChannels,
@@ -108,7 +109,7 @@ function avgPoolGrad(args: KernelArgs): TensorInfo {
   const { backend: b } = args;
   const { dy, input } = args.inputs;
   const c = poolInfo('AvgPoolGrad', input, attrsOf<PoolAttrs>(args));
-  const dyPlanes = b.derived(dy, 'nchw', () => nhwcToNchw(b.nn, b.view(dy), dy.shape));
+  const dyPlanes = nchwOf(b, dy, dy.shape);
   const inPlanes = [c.batchSize, c.inChannels, c.inHeight, c.inWidth];
   const dx = b.nn.empty(inPlanes, 'float32', 'AvgPoolGrad');
   const [H, W, KH, KW, SH, SW, PT, PL] = geometry(c);

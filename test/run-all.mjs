@@ -25,7 +25,7 @@ let passed = 0, failed = 0, skipped = 0;
 for (const { backend, flags, threads } of builds) {
   const name = `${backend}${threads > 1 ? `, ${threads} threads` : ''}`;
   console.log(`\n=== build: ${name} ===`);
-  const args = [...flags, uvu, 'test', ...(pattern ? [pattern] : []), '-i', 'helpers|reference|run-all|fixtures|suites|browser\/|core-specs|layers-fit'];
+  const args = [...flags, uvu, 'test', ...(pattern ? [pattern] : []), '-i', 'helpers|reference|run-all|fixtures|suites|browser\/|core-specs|layers-fit|golden-core'];
   const started = Date.now();
   const r = spawnSync(process.execPath, args, {
     cwd: root, encoding: 'utf8', env: { ...process.env, SIMDNN_BACKEND: backend, SIMDNN_THREADS: String(threads) }, maxBuffer: 1 << 28,

@@ -108,7 +108,7 @@ async function main() {
   }
   const { cpu, simdnn } = results;
   const predWorst = closeness(simdnn.predicted, cpu.predicted);
-  check('predict (256 digits) agrees with cpu by the 1e-4 rule', predWorst <= 1, `worst ${predWorst.toFixed(3)} of tolerance`);
+  check(`predict (${TEST} digits) agrees with cpu by the 1e-4 rule`, predWorst <= 1, `worst ${predWorst.toFixed(3)} of tolerance`);
   let stepWorst = 0, worstName = '';
   cpu.afterStep.forEach((w, i) => {
     const r = closeness(simdnn.afterStep[i].values, w.values);

@@ -19,6 +19,10 @@ export const SPEC_FILES = [
   'ops/moments', 'ops/expand_dims', 'ops/squeeze', 'ops/clone', 'ops/zeros', 'ops/ones', 'ops/dropout', 'ops/conv1d',
   'ops/pool', 'ops/conv2d_separable', 'ops/slice1d', 'ops/slice2d', 'ops/slice3d', 'ops/slice4d', 'ops/log_softmax',
   'ops/log_sum_exp', 'ops/norm', 'ops/selu', 'ops/mirror_pad', 'ops/broadcast_to',
+  // The optimizers tfjs-layers' fit runs, gradients, tensors and variables.
+  'optimizers/sgd_optimizer', 'optimizers/momentum_optimizer', 'optimizers/adam_optimizer', 'optimizers/adamax_optimizer',
+  'optimizers/rmsprop_optimizer', 'optimizers/adagrad_optimizer', 'optimizers/adadelta_optimizer',
+  'gradients', 'tensor', 'variable',
 ];
 
 /** Spec-name substrings to skip, with the reason for each. */

@@ -14,6 +14,8 @@ import { activationKernels } from './kernels/activation.js';
 import { elementwiseKernels } from './kernels/elementwise.js';
 import { reduceKernels } from './kernels/reduce.js';
 import { shapeKernels } from './kernels/shape.js';
+import { sliceKernels } from './kernels/slice.js';
+import { gatherKernels } from './kernels/gather.js';
 import { transposeKernels } from './kernels/transpose.js';
 import { normKernels } from './kernels/norm.js';
 import { spaceBatchKernels } from './kernels/space-batch.js';
@@ -24,7 +26,7 @@ export { BACKEND_NAME } from './kernels/kernel.js';
 /** Every kernel this backend implements. */
 export const kernelConfigs: readonly KernelConfig[] = [
   ...convKernels, ...poolKernels, ...matmulKernels, ...activationKernels, ...elementwiseKernels,
-  ...reduceKernels, ...shapeKernels, ...transposeKernels, ...normKernels, ...spaceBatchKernels,
+  ...reduceKernels, ...shapeKernels, ...sliceKernels, ...gatherKernels, ...transposeKernels, ...normKernels, ...spaceBatchKernels,
 ];
 
 let options: InitOptions = {};

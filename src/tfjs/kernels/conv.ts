@@ -11,7 +11,7 @@ import { depthwiseOihwOf, nchwOf, oihwOf } from '../cached.js';
 import { applyActivation, type FusedActivation } from './activation.js';
 import { addBias } from './bias.js';
 import { kernel, type KernelArgs } from './kernel.js';
-import { sliceOp } from './shape.js';
+import { sliceOp } from './slice.js';
 
 type Info = backend_util.Conv2DInfo;
 type Shape4 = [number, number, number, number];

@@ -5,7 +5,8 @@
 import { backend_util, slice_util, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { SimdnnBackend } from '../backend.js';
 import { attrsOf, kernel, type KernelArgs } from './kernel.js';
-import { reshape, sliceOp } from './shape.js';
+import { reshape } from './shape.js';
+import { sliceOp } from './slice.js';
 import { transposeOp } from './transpose.js';
 
 /** Runs steps on a chain of intermediates, disposing each when the next exists. */

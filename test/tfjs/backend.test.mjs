@@ -144,6 +144,65 @@ test('layout copies are cached per dims: a reshape sharing the data is not read 
   });
 });
 
+/** Runs fn on cpu and on simdnn-test with the same input values; returns both results' values. */
+async function onBoth(inputs, fn) {
+  const out = {};
+  for (const name of ['cpu', 'simdnn-test']) {
+    await tf.setBackend(name);
+    const ts = inputs.map(({ values, shape, dtype }) => tf.tensor(values, shape, dtype));
+    const y = fn(...ts);
+    out[name] = { values: await y.data(), shape: y.shape, dtype: y.dtype };
+    tf.dispose([...ts, y]);
+  }
+  await tf.setBackend('simdnn-test');
+  return [out['simdnn-test'], out.cpu];
+}
+
+function randomShape(rand, rank) {
+  return Array.from({ length: rank }, () => 1 + Math.floor(rand() * 5));
+}
+
+test('random broadcasts, reductions and transposes agree with tfjs\'s cpu backend', async () => {
+  const { nn } = await useBackend();
+  const rand = rng(21);
+  const values = (shape) => Float32Array.from(uniform(rand, shape.reduce((a, b) => a * b, 1), -2, 2));
+  await checkNoLeak(nn, async () => {
+    const binaries = ['add', 'sub', 'mul', 'div', 'maximum', 'squaredDifference', 'greater'];
+    for (let i = 0; i < 40; i++) {
+      const out = randomShape(rand, 1 + Math.floor(rand() * 4));
+      // Each side: a suffix of the output shape with some dims set to 1.
+      const side = () => out.slice(Math.floor(rand() * out.length)).map((d) => (rand() < 0.3 ? 1 : d));
+      const [as, bs] = rand() < 0.5 ? [out, side()] : [side(), out];
+      const op = binaries[i % binaries.length];
+      const [got, want] = await onBoth([{ values: values(as), shape: as }, { values: values(bs), shape: bs }], (a, b) => tf[op](a, b));
+      assert.equal(got.shape, want.shape, `${op} [${as}] [${bs}] shape`);
+      assert.is(got.dtype, want.dtype, `${op} dtype`);
+      assert.equal(Array.from(got.values), Array.from(want.values), `${op} [${as}] with [${bs}]`);
+    }
+    const reductions = ['sum', 'mean', 'max', 'min', 'argMax'];
+    for (let i = 0; i < 30; i++) {
+      const shape = randomShape(rand, 1 + Math.floor(rand() * 4));
+      const op = reductions[i % reductions.length];
+      const axes = op === 'argMax' ? Math.floor(rand() * shape.length) : shape.map((_, k) => k).filter(() => rand() < 0.5);
+      const keep = op !== 'argMax' && rand() < 0.5;
+      const [got, want] = await onBoth([{ values: values(shape), shape }], (x) => (op === 'argMax' ? tf.argMax(x, axes) : tf[op](x, axes, keep)));
+      assert.equal(got.shape, want.shape, `${op} [${shape}] axes ${axes} shape`);
+      const w = Array.from(want.values), g = Array.from(got.values);
+      // Sums may associate differently: the 1e-4 rule of the project (DESIGN.md), exact for the others.
+      if (op === 'sum' || op === 'mean') {
+        const m = Math.max(0, ...w.map(Math.abs));
+        g.forEach((v, k) => assert.ok(Math.abs(v - w[k]) <= 1e-4 * (Math.abs(w[k]) + m), `${op} [${shape}] axes ${axes}: ${v} vs ${w[k]}`));
+      } else assert.equal(g, w, `${op} [${shape}] axes ${axes}`);
+    }
+    for (let i = 0; i < 20; i++) {
+      const shape = randomShape(rand, 2 + Math.floor(rand() * 3));
+      const perm = shape.map((_, k) => k).sort(() => rand() - 0.5);
+      const [got, want] = await onBoth([{ values: values(shape), shape }], (x) => tf.transpose(x, perm));
+      assert.equal(Array.from(got.values), Array.from(want.values), `transpose [${shape}] by [${perm}]`);
+    }
+  });
+});
+
 test('errors name the kernel and the problem', async () => {
   const { b } = await useBackend();
   assert.throws(() => b.write(new Float32Array(4), [2, 2], 'complex64'), /complex64 tensors are not supported/);

@@ -96,7 +96,7 @@ test('transpose2d kernel: batched transposes of odd and tiled sizes equal a JS t
   });
 });
 
-test('Conv2D filters are brought to OIHW and packed once per filter value, not once per call', async () => {
+test('Conv2D filters and one-row matmul weights are packed once per value, not once per call', async () => {
   const { nn } = await useBackend();
   const rand = rng(5);
   let packs = 0;
@@ -123,6 +123,19 @@ test('Conv2D filters are brought to OIHW and packed once per filter value, not o
       const a = await y4.data(), b1 = await y1.data();
       for (let i = 0; i < a.length; i++) if (Math.abs(a[i] - 2 * b1[i]) > 1e-5 * (1 + Math.abs(a[i]))) assert.unreachable(`y4[${i}] is not 2·y1`);
       tf.dispose([x, f1, y1, y2, y3, y4, y5, v]);
+
+      // One-row matmuls (a dense layer on one sample) pack the weights once per value too, in both orientations.
+      const before = packs;
+      const row = tf.tensor2d(Float32Array.from(uniform(rand, 6)), [1, 6]);
+      const w = tf.tensor2d(Float32Array.from(uniform(rand, 6 * 5)), [6, 5]), wt = tf.transpose(w);
+      const m1 = tf.matMul(row, w), m2 = tf.matMul(row, w), m3 = tf.matMul(row, wt, false, true);
+      assert.is(packs, before + 2, 'w packed once for two calls, its transpose once');
+      const want = tf.tidy(() => tf.sum(tf.mul(tf.reshape(row, [6, 1]), w), 0));
+      for (const m of [m1, m2, m3]) {
+        const got = await m.data(), exp = await want.data();
+        got.forEach((g, i) => assert.ok(Math.abs(g - exp[i]) <= 1e-5 * (1 + Math.abs(exp[i])), `matMul row: ${g} vs ${exp[i]}`));
+      }
+      tf.dispose([row, w, wt, m1, m2, m3, want]);
     });
   } finally {
     nn.packs.get = get;

@@ -44,6 +44,16 @@ function matmul(op: string, b: SimdnnBackend, a: TensorInfo, bt: TensorInfo, ta:
     const k = b.nn.kernels;
     const ao = b.tensor(a)!.offset, bo = b.tensor(bt)!.offset;
     const colBias = bias && util.sizeFromShape(bias.shape) === N && bias.shape.length <= 1 ? b.tensor(bias)!.offset : 0;
+    if (M === 1 && batch === 1) {
+      // One row (a dense layer's inference on one sample): yᵀ = Bᵀ·xᵀ with Bᵀ packed once per value of b
+      // (simdnn's pack cache, keyed on b's tensor) instead of packing B on every call; bias per row of yᵀ.
+      const w = b.tensor(bt)!;
+      const packed = b.nn.packs.get(w, `matmul-t ${K} ${N} ${tb ? 1 : 0}`, k.pack_a_bytes(N, K), op,
+                                    (dst) => k.pack_a(w.offset, csB, rsB, N, K, dst));
+      k.sgemm_packed(N, 1, K, packed, ao, csA, rsA, t.offset, 1, 0, b.nn.scratch(k.sgemm_scratch_bytes(), op), colBias);
+      if (bias && !colBias) addBias(b, info, bias, op);
+      return info;
+    }
     for (let i = 0; i < batch; i++) {
       const A = ao + 4 * ia[i] * M * K, B = bo + 4 * ib[i] * K * N, C = t.offset + 4 * i * M * N;
       // Rows of C split over the engine's threads (when the product is big enough), as simdnn's linear does.

@@ -175,7 +175,7 @@ function randomShape(rand, rank) {
   return Array.from({ length: rank }, () => 1 + Math.floor(rand() * 5));
 }
 
-test('random broadcasts, reductions and transposes agree with tfjs\'s cpu backend', async () => {
+test('random broadcasts, reductions, batch norms and transposes agree with tfjs\'s cpu backend', async () => {
   const { nn } = await useBackend();
   const rand = rng(21);
   const values = (shape) => Float32Array.from(uniform(rand, shape.reduce((a, b) => a * b, 1), -2, 2));
@@ -206,6 +206,15 @@ test('random broadcasts, reductions and transposes agree with tfjs\'s cpu backen
         const m = Math.max(0, ...w.map(Math.abs));
         g.forEach((v, k) => assert.ok(Math.abs(v - w[k]) <= 1e-4 * (Math.abs(w[k]) + m), `${op} [${shape}] axes ${axes}: ${v} vs ${w[k]}`));
       } else assert.equal(g, w, `${op} [${shape}] axes ${axes}`);
+    }
+    // Batch norm with per-channel statistics: small tensors (JS) and a large NHWC one (the SIMD kernel).
+    for (const shape of [[2, 3, 3, 4], [4, 16, 16, 20], [3, 40, 50]]) {
+      const C = shape[shape.length - 1];
+      const ch = (lo, hi) => ({ values: Float32Array.from(uniform(rand, C, lo, hi)), shape: [C] });
+      const [got, want] = await onBoth([{ values: values(shape), shape }, ch(-1, 1), ch(0.1, 2), ch(-1, 1), ch(0.5, 2)],
+        (x, mean, variance, offset, scale) => tf.batchNorm(x, mean, variance, offset, scale, 1e-3));
+      const w = Array.from(want.values), m = Math.max(...w.map(Math.abs));
+      Array.from(got.values).forEach((v, k) => assert.ok(Math.abs(v - w[k]) <= 1e-4 * (Math.abs(w[k]) + m), `batchNorm [${shape}][${k}]: ${v} vs ${w[k]}`));
     }
     for (let i = 0; i < 20; i++) {
       const shape = randomShape(rand, 2 + Math.floor(rand() * 3));

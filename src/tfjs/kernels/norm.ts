@@ -1,42 +1,89 @@
 // FusedBatchNorm: y = (x − mean)·scale/√(variance + ε) + offset with the statistics given (tfjs-layers
 // computes batch moments with Mean/SquaredDifference and normalises with this kernel). Parameters broadcast
-// along x's trailing dimensions (per channel in NHWC). JS loops; per-channel parameters take one fused
-// multiplier per channel.
+// along x's trailing dimensions (per channel in NHWC). Per-channel parameters over a large NHWC tensor run
+// on simdnn's SIMD batch-norm kernel (between two SIMD transposes); small tensors and other layouts are JS.
 import type { TensorInfo } from '@tensorflow/tfjs-core';
+import type { SimdnnBackend } from '../backend.js';
+import { nchwToNhwc, nhwcToNchw } from '../layout.js';
+import { runSplit, MEMORY_BOUND_WEIGHT } from '../../ops/parallel.js';
 import { attrsOf, kernel, type KernelArgs } from './kernel.js';
+
+/** Below this many elements the JS loop beats two transposes around the SIMD kernel. */
+const SIMD_MIN = 4096;
+
+interface Param { v: ArrayLike<number>; n: number }
 
 function fusedBatchNorm(args: KernelArgs): TensorInfo {
   const { backend: b } = args;
   const { x, mean, variance, offset, scale } = args.inputs;
   const { varianceEpsilon: eps } = attrsOf<{ varianceEpsilon: number }>(args);
-  const { info, t } = b.makeEmpty(x.shape, 'float32');
-  if (!t) return info;
-  const param = (p: TensorInfo | undefined, fallback: number, name: string) => {
-    if (!p) return { v: new Float32Array([fallback]), n: 1 };
-    const v = b.values(p), n = v.length;
+  // Parameters copied out of wasm memory now (allocations below may grow it and detach views).
+  const param = (p: TensorInfo | undefined, fallback: number, name: string): Param => {
+    if (!p) return { v: [fallback], n: 1 };
     const tail = x.shape.slice(x.shape.length - p.shape.length);
+    const n = p.shape.reduce((q, r) => q * r, 1);
     if (n !== 1 && (p.shape.length > x.shape.length || p.shape.some((d, i) => d !== tail[i]))) {
       throw new Error(`FusedBatchNorm (simdnn): ${name} of shape [${p.shape}] must be a scalar or match x's trailing dimensions [${x.shape}]`);
     }
-    return { v, n };
+    return { v: Float32Array.from(b.values(p)), n };
   };
   const mu = param(mean, 0, 'mean'), va = param(variance, 1, 'variance'), o = param(offset, 0, 'offset'), s = param(scale, 1, 'scale');
-  const xv = b.values(x), y = t.view();
-  // Each parameter repeats with its own size along x (it matches x's trailing dims). When all have size 1 or
-  // one common size m: a multiplier per channel, computed once.
+  const size = x.shape.reduce((q, r) => q * r, 1);
+  // Each parameter repeats with its own size along x. When all have size 1 or one common size m: a multiplier
+  // per channel, computed once.
   const m = Math.max(mu.n, va.n, o.n, s.n);
   if ([mu, va, o, s].every((p) => p.n === 1 || p.n === m)) {
-    const mul = new Float32Array(m);
-    for (let k = 0; k < m; k++) mul[k] = s.v[k % s.n] / Math.sqrt(va.v[k % va.n] + eps);
+    const mul = Float32Array.from({ length: m }, (_, k) => s.v[k % s.n] / Math.sqrt(va.v[k % va.n] + eps));
     const mk = Float32Array.from({ length: m }, (_, k) => mu.v[k % mu.n]), ok = Float32Array.from({ length: m }, (_, k) => o.v[k % o.n]);
-    for (let r = 0; r < xv.length; r += m) for (let k = 0; k < m; k++) y[r + k] = (xv[r + k] - mk[k]) * mul[k] + ok[k];
+    if (x.dtype === 'float32' && x.shape.length === 4 && x.shape[3] === m && size >= SIMD_MIN) return normalizeNhwcSimd(b, x, mk, mul, ok);
+    const { info, t } = b.makeEmpty(x.shape, 'float32');
+    if (t) {
+      const xv = b.values(x);
+      normalizeRows(xv instanceof Float32Array ? xv : Float32Array.from(xv), t.view() as Float32Array, mk, mul, ok);
+    }
     return info;
   }
+  const { info, t } = b.makeEmpty(x.shape, 'float32');
+  if (!t) return info;
+  const xv = b.values(x), y = t.view();
   for (let i = 0; i < xv.length; i++) {
     const inv = 1 / Math.sqrt(va.v[i % va.n] + eps);
     y[i] = (xv[i] - mu.v[i % mu.n]) * inv * s.v[i % s.n] + o.v[i % o.n];
   }
   return info;
+}
+
+/**
+ * Per-channel normalisation of NHWC x on simdnn's SIMD batch-norm kernel over NCHW planes: the kernel computes
+ * y = x·(invStd·γ) + (β − mean·invStd·γ); here invStd·γ is mul (γ pointer 0 = 1) and β the offset. Channels
+ * split over the engine's threads.
+ */
+function normalizeNhwcSimd(b: SimdnnBackend, x: TensorInfo, mean: Float32Array, mul: Float32Array, offset: Float32Array): TensorInfo {
+  const [N, H, W, C] = x.shape, nn = b.nn;
+  const params = nn.tensor([...mean, ...mul, ...offset], [3 * C]);
+  const planes = nhwcToNchw(nn, b.view(x), x.shape);
+  let y = null;
+  try {
+    y = nn.empty([N, C, H, W], 'float32', 'FusedBatchNorm');
+    const [meanAt, mulAt, offsetAt] = [0, 1, 2].map((i) => params.offset + 4 * i * C);
+    const out = y;
+    runSplit(nn, C, MEMORY_BOUND_WEIGHT * planes.size, 'FusedBatchNorm', 0, (c0, count) => ({
+      fn: 'batchnorm_forward', args: [planes.offset, out.offset, N, C, H * W, 0, offsetAt, meanAt, mulAt, c0, c0 + count],
+    }));
+    return b.makeOutput(nchwToNhwc(nn, y, [N, C, H, W]), x.shape, 'float32');
+  } finally {
+    params.dispose();
+    planes.dispose();
+    y?.dispose();
+  }
+}
+
+/** y = (x − mean[k])·mul[k] + offset[k] over rows of m = mean.length channels (float32 only: monomorphic). */
+function normalizeRows(x: Float32Array, y: Float32Array, mean: Float32Array, mul: Float32Array, offset: Float32Array): void {
+  const m = mean.length;
+  for (let r = 0; r < x.length; r += m) {
+    for (let k = 0; k < m; k++) y[r + k] = (x[r + k] - mean[k]) * mul[k] + offset[k];
+  }
 }
 
 export const normKernels = [kernel('FusedBatchNorm', fusedBatchNorm)];

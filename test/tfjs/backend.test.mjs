@@ -175,7 +175,7 @@ function randomShape(rand, rank) {
   return Array.from({ length: rank }, () => 1 + Math.floor(rand() * 5));
 }
 
-test('random broadcasts, reductions, batch norms and transposes agree with tfjs\'s cpu backend', async () => {
+test('random broadcasts, reductions, slices, batch norms and transposes agree with tfjs\'s cpu backend', async () => {
   const { nn } = await useBackend();
   const rand = rng(21);
   const values = (shape) => Float32Array.from(uniform(rand, shape.reduce((a, b) => a * b, 1), -2, 2));
@@ -206,6 +206,20 @@ test('random broadcasts, reductions, batch norms and transposes agree with tfjs\
         const m = Math.max(0, ...w.map(Math.abs));
         g.forEach((v, k) => assert.ok(Math.abs(v - w[k]) <= 1e-4 * (Math.abs(w[k]) + m), `${op} [${shape}] axes ${axes}: ${v} vs ${w[k]}`));
       } else assert.equal(g, w, `${op} [${shape}] axes ${axes}`);
+    }
+    // Slices (block copies for runs of ≥ 16 elements, element loops below).
+    for (let i = 0; i < 20; i++) {
+      const shape = Array.from({ length: 1 + Math.floor(rand() * 4) }, () => 1 + Math.floor(rand() * 9));
+      const begin = shape.map((d) => Math.floor(rand() * d));
+      const size = shape.map((d, k) => (rand() < 0.5 ? d - begin[k] : 1 + Math.floor(rand() * (d - begin[k]))));
+      const [got, want] = await onBoth([{ values: values(shape), shape }], (x) => tf.slice(x, begin, size));
+      assert.equal(Array.from(got.values), Array.from(want.values), `slice [${shape}] at [${begin}] size [${size}]`);
+    }
+    // Block copies: a batch slice (one run), runs inside a partial dim, runs under partial leading dims.
+    for (const [shape, begin, size] of [[[10, 4, 4], [3, 0, 0], [5, 4, 4]], [[6, 5, 8], [2, 1, 0], [3, 3, 8]],
+                                        [[3, 4, 5, 6], [1, 2, 1, 0], [2, 2, 3, 6]]]) {
+      const [got, want] = await onBoth([{ values: values(shape), shape }], (x) => tf.slice(x, begin, size));
+      assert.equal(Array.from(got.values), Array.from(want.values), `slice [${shape}] at [${begin}] size [${size}]`);
     }
     // Batch norm with per-channel statistics: small tensors (JS) and a large NHWC one (the SIMD kernel).
     for (const shape of [[2, 3, 3, 4], [4, 16, 16, 20], [3, 40, 50]]) {

@@ -46,7 +46,21 @@ export function sliceOp(b: SimdnnBackend, x: TensorInfo, begin: number[], size: 
   const { info, t } = b.makeEmpty(size, x.dtype);
   if (!t) return info;
   const v = b.values(x), out = t.view();
-  forBox(x.shape, begin, size, null, (o, i) => { out[o] = v[i]; });
+  // The box is a sequence of contiguous runs: dims after `d` are whole, dim d is partial. Long runs are block
+  // copies (a batch slice is one run); short ones go element by element.
+  let d = size.length - 1;
+  while (d > 0 && size[d] === x.shape[d]) d--;
+  const run = size.slice(d).reduce((p, q) => p * q, 1);
+  if (run < 16) {
+    forBox(x.shape, begin, size, null, (o, i) => { out[o] = v[i]; });
+    return info;
+  }
+  const outer = size.slice(0, d), xs = stridesOf(x.shape);
+  forBox(outer.length ? x.shape.slice(0, d) : [1], outer.length ? begin.slice(0, d) : [0], outer.length ? outer : [1], null, (r, at) => {
+    // at indexes x's leading d dims; scale it to x's elements and add the offset within dim d.
+    const src = (outer.length ? at * xs[d - 1] : 0) + begin[d] * xs[d];
+    out.set(v.subarray(src, src + run), r * run);
+  });
   return info;
 }
 

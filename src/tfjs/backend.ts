@@ -1,7 +1,7 @@
 // A TensorFlow.js KernelBackend whose tensors live in a simdnn engine's linear memory. Every numeric tfjs
 // tensor (float32, int32; bool stored as int32 0/1) is one simdnn Tensor of shape [size]; kernels view it
 // with whatever shape they need. Strings stay in JS (no kernel here computes on them); complex64 is refused.
-// Derived copies (a conv filter in simdnn's OIHW layout, an activation in NCHW, max-pool indices) are cached
+// Derived copies (a conv filter in simdnn's OIHW layout, an activation in NCHW) are cached
 // per dataId and freed with it: tfjs never changes the data behind a dataId, so the cache cannot go stale.
 import { KernelBackend, engine, util, type BackendTimingInfo, type DataId, type DataType,
          type TensorInfo, type BackendValues } from '@tensorflow/tfjs-core';
@@ -81,25 +81,12 @@ export class SimdnnBackend extends KernelBackend {
     return { info: this.makeOutput(t, shape, dtype), t };
   }
 
-  /** @internal A new output from JS values. */
-  makeFrom(values: ArrayLike<number>, shape: number[], dtype: DataType): TensorInfo {
-    const { info, t } = this.makeEmpty(shape, dtype);
-    if (t) t.view().set(values);
-    return info;
-  }
-
   override refCount(dataId: DataId): number {
     return this.data.get(dataId)?.refCount ?? 0;
   }
 
   override incRef(dataId: DataId): void {
     this.get(dataId).refCount++;
-  }
-
-  /** @internal Drops one reference (kernels' intermediates). */
-  decRef(dataId: DataId): void {
-    const d = this.data.get(dataId);
-    if (d) d.refCount--;
   }
 
   override numDataIds(): number {
@@ -116,11 +103,6 @@ export class SimdnnBackend extends KernelBackend {
     this.data.delete(dataId);
     this.count--;
     return true;
-  }
-
-  /** @internal Disposes a kernel's intermediate tfjs tensor. */
-  disposeIntermediateTensorInfo(info: TensorInfo): void {
-    this.disposeData(info.dataId);
   }
 
   override async read(dataId: DataId): Promise<BackendValues> {
@@ -208,23 +190,5 @@ export class SimdnnBackend extends KernelBackend {
       d.derived.set(key, t);
     }
     return t;
-  }
-
-  /** @internal Stores a derived copy made alongside a kernel's output (max-pool indices). */
-  setDerived(info: TensorInfo, key: string, t: Tensor): void {
-    const d = this.get(info.dataId);
-    d.derived ??= new Map();
-    d.derived.get(key)?.dispose();
-    d.derived.set(key, t);
-  }
-
-  /** @internal A derived copy if one was made. */
-  findDerived(info: TensorInfo, key: string): Tensor | undefined {
-    return this.data.get(info.dataId)?.derived?.get(key);
-  }
-
-  /** @internal The strings of a string tensor. */
-  strings(info: TensorInfo): Uint8Array[] {
-    return this.get(info.dataId).strings ?? [];
   }
 }

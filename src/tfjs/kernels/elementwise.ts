@@ -85,12 +85,36 @@ function binaryKernel(name: string, f: Binary, fixed?: DataType, intF?: Binary) 
       const shape = backend_util.assertAndGetBroadcastShape(a.shape, y.shape);
       const { info, t } = b.makeEmpty(shape, dtype);
       if (!t) return info;
+      if (simdArith(b, name, a, y, t.offset, t.size)) return info;
       const o = t.view() as Float32Array, av = b.values(a) as Float32Array, yv = b.values(y) as Float32Array;
       if (!fastArith(name, av, a.shape, yv, y.shape, o, shape)) broadcastLoop(av, a.shape, yv, y.shape, o, shape, f);
       return info;
     }
     return binaryOp(b, a, y, dtype === 'int32' && intF ? intF : f, dtype);
   });
+}
+
+/**
+ * Float32 cases that simdnn's SIMD kernels compute with the same rounding as the JS loops: a product with a
+ * scalar (copy, then scale: one f32 multiply per element) and a same-shape difference (copy, then axpy with
+ * α = −1: a + (−1·b), exact negation). False when neither applies.
+ */
+function simdArith(b: SimdnnBackend, op: string, x: TensorInfo, y: TensorInfo, out: number, n: number): boolean {
+  const k = b.nn.kernels, xt = b.tensor(x), yt = b.tensor(y);
+  if (!xt || !yt) return false;
+  const copy = (src: number) => k.copy_blocks(src, out, 1, n, n, n, 0);
+  if (op === 'Multiply' && (xt.size === 1 || yt.size === 1) && Math.max(xt.size, yt.size) === n) {
+    const [full, scalar] = xt.size === 1 ? [yt, xt] : [xt, yt];
+    copy(full.offset);
+    k.scale(out, n, scalar.view()[0]);
+    return true;
+  }
+  if (op === 'Sub' && xt.size === n && yt.size === n) {
+    copy(xt.offset);
+    k.axpy(out, yt.offset, n, -1);
+    return true;
+  }
+  return false;
 }
 
 function unaryKernel(name: string, f: Unary, dtype?: DataType) {

@@ -4,12 +4,13 @@
 // as examples/mnist.mjs). Prints per-epoch loss/accuracy, the held-out test accuracy and the wall time, and saves
 // a checkpoint (safetensors, loadable by name into torchvision-style PyTorch code).
 //
-//   node examples/resnet-mnist.mjs [--epochs 12] [--train 8000] [--test 2000] [--batch 64] [--lr 0.05] [--wd 5e-4]
-//                                  [--shift 2] [--rotate 10] [--threads 1] [--seed 1]
+//   node examples/resnet-mnist.mjs [--epochs 30] [--train 8000] [--test 2000] [--batch 64] [--lr 0.05] [--wd 5e-4]
+//                                  [--shift 3] [--rotate 15] [--threads 1] [--seed 1]
 //                                  [--out build/resnet8-mnist.safetensors|none] [--quiet]
 //
-// With only 8,000 training digits (an eighth of MNIST) the augmentation matters: random shifts of up to ±2 pixels and
-// rotations of up to ±10° (background filled with the normalised value of a black pixel). See docs/resnet.md.
+// With only 8,000 training digits (an eighth of MNIST's training set) augmentation and a long schedule matter: random
+// shifts of up to ±3 pixels and rotations of up to ±15° (background filled with the normalised value of a black pixel),
+// 30 epochs. The defaults reach 98.70 % on the held-out digits; see docs/resnet.md for the runs behind them.
 import { init } from 'simdnn';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -29,8 +30,8 @@ export async function main(opts = {}) {
   const nTest = opts.test ?? 2000;
   const { train, test } = split(await loadDigits(seed), nTest, opts.train);
   const nTrain = train.y.length;
-  const epochs = opts.epochs ?? 12, batchSize = opts.batch ?? 64, lr = opts.lr ?? 0.05, wd = opts.wd ?? 5e-4;
-  const shift = opts.shift ?? 2, rotate = opts.rotate ?? 10;
+  const epochs = opts.epochs ?? 30, batchSize = opts.batch ?? 64, lr = opts.lr ?? 0.05, wd = opts.wd ?? 5e-4;
+  const shift = opts.shift ?? 3, rotate = opts.rotate ?? 15;
   if (!opts.quiet) {
     print(`simdnn ${nn.backend} backend, ${nn.threads} thread(s) — resnet8 on MNIST digits from the 'mnist' package: ${nTrain} for training, ${nTest} held out for test`);
     print(`(loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);

@@ -97,6 +97,35 @@ export function conv2d_forward(x: usize, w: usize, b: usize, y: usize,
   }
 }
 
+/**
+ * One image, groups = 1, split over threads by output pixels (GEMM columns) instead of output channels, so that
+ * no thread repeats another's image padding and B packing: conv2d_prepare_image writes the geometry and the padded
+ * image once into `prepared` (conv2d_scratch_bytes of room; nothing for a pointwise conv), then each thread runs
+ * conv2d_forward_columns on output pixels [j0, j1) with its own GEMM scratch.
+ */
+export function conv2d_prepare_image(x: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32, KH: i32, KW: i32,
+                                     SH: i32, SW: i32, PT: i32, PL: i32, DH: i32, DW: i32, OH: i32, OW: i32,
+                                     groups: i32, mode: i32, prepared: usize): void {
+  if (isPointwise(KH, KW, SH, SW, PT, PL, H, W, OH, OW)) return;
+  const Hp = paddedRows(H, KH, SH, PT, DH, OH), Wp = paddedRows(W, KW, SW, PL, DW, OW);
+  writeGeometry(prepared, Cin, Hp, Wp, KH, KW, SH, SW, DH, DW, OW);
+  padImage(x, Cin, H, W, PT, PL, mode, Hp, Wp, prepared + GEOMETRY_BYTES + 64);
+}
+
+export function conv2d_forward_columns(x: usize, w: usize, b: usize, y: usize,
+                                       N: i32, Cin: i32, H: i32, W: i32, Cout: i32, KH: i32, KW: i32,
+                                       SH: i32, SW: i32, PT: i32, PL: i32, DH: i32, DW: i32, OH: i32, OW: i32,
+                                       groups: i32, mode: i32, prepared: usize, j0: i32, j1: i32,
+                                       scratch: usize, packedW: usize): void {
+  const K = Cin * KH * KW, P = OH * OW, n = j1 - j0;
+  if (isPointwise(KH, KW, SH, SW, PT, PL, H, W, OH, OW)) {
+    if (packedW) sgemm_packed(Cout, n, K, packedW, at(x, j0), P, 1, at(y, j0), P, 0, scratch, b);
+    else sgemm_bias(Cout, n, K, w, K, 1, at(x, j0), P, 1, at(y, j0), P, b, 0, scratch);
+    return;
+  }
+  sgemm_conv(Cout, n, K, w, K, 1, packedW, prepared + GEOMETRY_BYTES + 64, prepared, at(y, j0), P, scratch, b, j0);
+}
+
 /** dx[N, Cin, H, W] = conv2d_forward's adjoint in x applied to dy[N, Cout, OH, OW]. */
 export function conv2d_backward_data(dy: usize, w: usize, dx: usize,
                                      N: i32, Cin: i32, H: i32, W: i32, Cout: i32, KH: i32, KW: i32,

@@ -239,8 +239,8 @@ export function pack_a(A: usize, rsA: i32, csA: i32, M: i32, K: i32, dst: usize)
 
 /** C = A·col(x) + rowBias: a convolution's GEMM with B packed straight from the image (implicit im2col). */
 export function sgemm_conv(M: i32, N: i32, K: i32, A: usize, rsA: i32, csA: i32, PA: usize, x: usize, conv: usize,
-                           C: usize, ldc: i32, scratch: usize, rowBias: usize): void {
-  gemm(M, N, K, A, rsA, csA, PA, x, 0, 0, C, ldc, 0, scratch, rowBias, 0, conv);
+                           C: usize, ldc: i32, scratch: usize, rowBias: usize, jBase: i32 = 0): void {
+  gemm(M, N, K, A, rsA, csA, PA, x, 0, 0, C, ldc, 0, scratch, rowBias, 0, conv, jBase);
 }
 
 /** sgemm with A already packed by pack_a (weights packed once, reused until they change). */
@@ -253,11 +253,12 @@ export function sgemm_packed(M: i32, N: i32, K: i32, PA: usize,
 /**
  * The blocked loops; PA ≠ 0: A comes prepacked (pack_a layout), else it is packed block by block.
  * rowBias / colBias (0: none) are added on the first K slice, inside the micro-kernel. conv ≠ 0: B is
- * the implicit im2col matrix of the image at B, packed straight from it (see im2col.ts).
+ * the implicit im2col matrix of the image at B, packed straight from it (see im2col.ts); C then holds its
+ * columns [jBase, jBase + N).
  */
 function gemm(M: i32, N: i32, K: i32, A: usize, rsA: i32, csA: i32, PA: usize,
               B: usize, rsB: i32, csB: i32, C: usize, ldc: i32, accumulate: i32, scratch: usize,
-              rowBias: usize, colBias: usize, conv: usize = 0): void {
+              rowBias: usize, colBias: usize, conv: usize = 0, jBase: i32 = 0): void {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {
     for (let i = 0; i < M; i++) {
@@ -279,7 +280,7 @@ function gemm(M: i32, N: i32, K: i32, A: usize, rsA: i32, csA: i32, PA: usize,
     for (let k0 = 0; k0 < K; k0 += KC) {
       const kc = min(KC, K - k0);
       const acc = accumulate != 0 || k0 > 0;
-      if (conv) packBConv(B, conv, k0, kc, j0, nc, pb);
+      if (conv) packBConv(B, conv, k0, kc, jBase + j0, nc, pb);   // jBase: the first column of a column slice
       else packB(B, rsB, csB, k0, kc, j0, nc, pb);
       for (let i0 = 0; i0 < M; i0 += MC) {
         const mc = min(MC, M - i0);

@@ -109,6 +109,20 @@ function goals(libs, byId, m) {
   const r8 = simd('resnet8.train'), r8t = tfw('resnet8.train');
   line(good(r8) && good(r8t) ? r8.perf <= r8t.perf : null, `ResNet-8 train step (28², batch 64) faster than tfjs-wasm (whose dW needs the polyfill; onnxruntime-web cannot train): ` +
     `SIMD ${good(r8) ? fmt(r8.perf) : '?'} ms vs ${good(r8t) ? fmt(r8t.perf) : '?'} ms (issue 9)`);
+  // Issue 5: 2 threads over 1 (SIMD build, same run) on the large convolutions and the training steps.
+  const two = (id) => get('simdnn-simd-2t', id);
+  const threadRatio = (id) => (good(two(id)) && good(simd(id)) ? speedup(byId[id], two(id), simd(id)) : null);
+  const fmtRatio = (id) => { const r = threadRatio(id); return `${id} ${r != null ? r.toFixed(2) + '×' : '?'}`; };
+  const convIds = ['S2', 'S3', 'S4', 'S6', 'S2.dX', 'S3.dX', 'S2.dW', 'S3.dW'];
+  const convThreads = convIds.map(threadRatio);
+  line(convThreads.every((v) => v != null) ? geomean(convThreads) >= 1.7 : null,
+    `2 threads ≥ 1.7× 1 thread on large convolutions (issue 5): ${convIds.map(fmtRatio).join(', ')}` +
+    (convThreads.every((v) => v != null) ? ` (geomean ${geomean(convThreads).toFixed(2)}×)` : ''));
+  for (const id of ['train', 'trainBN', 'resnet8.train']) {
+    const r = threadRatio(id);
+    line(r == null ? null : r >= 1.7, `2 threads ≥ 1.7× 1 thread on the ${id} step (issue 5): ${r != null ? r.toFixed(2) + '×' : '?'}` +
+      (good(two(id)) && good(simd(id)) ? ` (${fmt(simd(id).perf)} → ${fmt(two(id).perf)} ms)` : ''));
+  }
   const sc = CONV_FWD.map((id) => (good(simd(id)) && good(scalar(id)) ? simd(id).perf / scalar(id).perf : null));
   const scOk = sc.every((v) => v != null);
   line(scOk ? sc.every((v) => v >= 3) : null, `SIMD build ≥ 3× scalar build on convolution: ${CONV_FWD.map((id, i) => `${id} ${sc[i] != null ? sc[i].toFixed(1) + '×' : '?'}`).join(', ')}` +

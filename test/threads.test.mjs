@@ -28,6 +28,9 @@ const cases = [
   [[1, 4, 12, 12], [7, 4, 3, 3], { padding: 1, stride: 2 }],     // one image: output channels split
   [[3, 6, 8, 8], [6, 1, 3, 3], { padding: 1, groups: 6 }],       // depthwise, images split
   [[2, 4, 7, 7], [6, 2, 1, 1], { groups: 2 }],                   // grouped pointwise
+  [[1, 5, 20, 19], [7, 5, 3, 3], { padding: 1 }],                // one image: forward split by output pixels
+  [[1, 6, 10, 13], [9, 6, 1, 1], {}],                            // one image, pointwise: columns of x itself
+  [[1, 3, 23, 23], [4, 3, 5, 5], { stride: 2, padding: 2, paddingMode: 'reflect' }],
 ];
 
 for (const threads of [2, 3]) {

@@ -144,16 +144,44 @@ function packedWeights(e: Engine, g: Geometry, w: Tensor, transposed: boolean, o
 /** How conv work is shared out over threads: by images, or (one image) by output channels. */
 type Split = { by: 'images' | 'channels'; parts: [number, number][] };
 
-function split(e: Engine, g: Geometry, byChannelsOk: boolean): Split | null {
+function worthSplitting(e: Engine, g: Geometry): boolean {
   const flops = 2 * g.N * g.Cout * (g.Cin / g.groups) * g.KH * g.KW * g.OH * g.OW;
-  if (e.threads < 2 || flops < e.minParallelFlops) return null;
+  return e.threads >= 2 && flops >= e.minParallelFlops;
+}
+
+function split(e: Engine, g: Geometry, byChannelsOk: boolean): Split | null {
+  if (!worthSplitting(e, g)) return null;
   if (g.N >= 2) return { by: 'images', parts: splitRange(g.N, e.threads) };
   if (byChannelsOk && g.groups === 1 && g.Cout >= 2 * e.threads) return { by: 'channels', parts: splitRange(g.Cout, e.threads) };
   return null;
 }
 
+/**
+ * One image, groups = 1: threads take runs of output pixels (GEMM columns, whole 8-column micro-tiles), after the
+ * image is padded once (conv2d_prepare_image); splitting by output channels would make every thread pad the image
+ * and pack all of the implicit im2col matrix again.
+ */
+function forwardByColumns(e: Engine, g: Geometry, x: Tensor, w: Tensor, b: Tensor | null, y: Tensor, op: string): void {
+  const packed = packedWeights(e, g, w, false, op);
+  const bytes = e.kernels.conv2d_scratch_bytes(...kernelArgs(g));
+  const prepared = e.scratch(bytes, `${op} (padded image)`, e.threads);   // a slot of its own, beside the threads'
+  e.kernels.conv2d_prepare_image(x.offset, ...kernelArgs(g), prepared);
+  const P = g.OH * g.OW, tiles = Math.ceil(P / 8);
+  const gemmBytes = e.kernels.sgemm_scratch_bytes();
+  e.parallel(splitRange(tiles, e.threads).map(([t0, n], t) => ({
+    fn: 'conv2d_forward_columns',
+    args: [x.offset, w.offset, b ? b.offset : 0, y.offset, ...kernelArgs(g), prepared, 8 * t0, Math.min(P, 8 * (t0 + n)),
+           e.scratch(gemmBytes, op, t), packed],
+  })));
+}
+
 function forward(e: Engine, g: Geometry, x: Tensor, w: Tensor, b: Tensor | null, outShape: number[], op: string): Tensor {
   const y = e.empty(outShape, 'float32', op);
+  const depthwise = g.groups > 1 && g.groups === g.Cin && g.mode === 0;
+  if (g.N === 1 && g.groups === 1 && !depthwise && worthSplitting(e, g) && g.OH * g.OW >= 16 * e.threads) {
+    forwardByColumns(e, g, x, w, b, y, op);
+    return y;
+  }
   const s = split(e, g, true);
   const packed = s?.by === 'channels' ? 0 : packedWeights(e, g, w, false, op);
   const inImage = g.Cin * g.H * g.W * 4, outImage = g.Cout * g.OH * g.OW * 4, K = (g.Cin / g.groups) * g.KH * g.KW;

@@ -18,6 +18,7 @@ export interface Kernels {
   sgemm_bias(M: number, N: number, K: number, A: Ptr, rsA: number, csA: number, B: Ptr, rsB: number, csB: number,
              C: Ptr, ldc: number, rowBias: Ptr, colBias: Ptr, scratch: Ptr): void;
   conv2d_forward(x: Ptr, w: Ptr, b: Ptr, y: Ptr, ...geometry: number[]): void;
+  conv2d_prepare_image(x: Ptr, ...geometryThenPrepared: number[]): void;
   conv2d_backward_data(dy: Ptr, w: Ptr, dx: Ptr, ...geometry: number[]): void;
   conv2d_backward_filter(dy: Ptr, x: Ptr, dw: Ptr, db: Ptr, ...geometry: number[]): void;
   maxpool2d_forward(x: Ptr, y: Ptr, idx: Ptr, P: number, H: number, W: number, KH: number, KW: number,

@@ -56,7 +56,7 @@ function table(header, rows, numeric = true) {
 }
 
 function goals(libs, byId, m) {
-  const get = (lib, id) => libs.find((l) => l.lib === lib)?.results[id];
+  const get = (lib, id) => libs.find((l) => (l.key ?? l.lib) === lib)?.results[id];
   const simd = (id) => get('simdnn-simd', id), relaxed = (id) => get('simdnn-relaxed-simd', id), scalar = (id) => get('simdnn-scalar', id);
   const tfw = (id) => get(BASELINE, id);
   const lines = [];

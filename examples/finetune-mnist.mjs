@@ -7,7 +7,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { init } from 'simdnn';
-import { buildModel } from './mnist.mjs';
+import { buildModel } from './mnist-model.mjs';
 import { loadDigits, SIZE } from './mnist-data.mjs';
 
 /** Digits whose label passes `keep`, relabelled by `map`, at most `perClass` of each class (Infinity: all). */

@@ -15,19 +15,11 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { loadDigits, MEAN, STD, SIZE } from './mnist-data.mjs';
+import { buildModel } from './mnist-model.mjs';
 
 export { loadDigits };   // (moved to mnist-data.mjs, shared with examples/resnet-mnist.mjs)
 
-/** The demo's network. */
-export function buildModel(nn, seed) {
-  const L = nn.layers;
-  return nn.sequential([
-    L.conv2d(16, 3, { padding: 1 }), L.batchNorm2d(), L.relu(), L.maxPool2d(2),
-    L.conv2d(32, 3, { padding: 1 }), L.batchNorm2d(), L.relu(), L.maxPool2d(2),
-    L.flatten(),
-    L.linear(10),
-  ], { inputShape: [1, 28, 28], seed });
-}
+export { buildModel };   // (in mnist-model.mjs, shared with the browser demo)
 
 /**
  * Runs the demo. Options: nn (an engine; default init()), epochs, train (training digits), test (held out),

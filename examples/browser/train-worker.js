@@ -12,7 +12,7 @@
 //   out: also 'warning' (simdnn's console warnings) and 'error' { message }.
 import { init } from '../../dist/index.js';
 import { loadDigits, split, SIZE } from './data.js';
-import { buildModel } from './model.js';
+import { buildModel } from '../mnist-model.mjs';
 
 let nn = null, model = null, data = null, sets = null, training = false, trained = false, stopRequested = false;
 const post = (msg, transfer) => self.postMessage(msg, transfer ?? []);

@@ -52,11 +52,46 @@ function poolShape(c: PoolCfg, inShape: readonly number[]): [number, number, num
 export interface MaxPool2dLayerOptions extends MaxPool2dOptions {}
 export interface AvgPool2dLayerOptions extends AvgPool2dOptions {}
 
-export class MaxPool2d extends Layer {
-  readonly type = 'maxPool2d';
-  private readonly cfg: PoolCfg;
+/**
+ * Max pooling layers: the argmax indices of a training forward are kept for backward's scatter (and freed by it or
+ * by clearCache); an inference forward keeps nothing.
+ */
+abstract class ArgmaxPool extends Layer {
   private indices: Tensor | null = null;
   private xShape: number[] = [];
+
+  /** The pooled values alone (inference). */
+  protected abstract values(x: Tensor): Tensor;
+  /** The pooled values and, per output, the flat h·W + w of its maximum in the input plane. */
+  protected abstract withIndices(x: Tensor): { y: Tensor; indices: Tensor };
+  /** dx: dy added at the recorded indices. */
+  protected abstract scatter(dy: Tensor, indices: Tensor, xShape: readonly number[]): Tensor;
+
+  forward(x: Tensor, keep: boolean): Tensor {
+    this.clearCache();
+    if (!keep) return this.values(x);
+    const { y, indices } = this.withIndices(x);
+    this.indices = indices;
+    this.xShape = [...x.shape];
+    return y;
+  }
+
+  backward(dy: Tensor): Tensor {
+    if (!this.indices) throw new Error(`${this.label}: backward without a training forward`);
+    const dx = this.scatter(dy, this.indices, this.xShape);
+    this.clearCache();
+    return dx;
+  }
+
+  override clearCache(): void {
+    this.indices?.dispose();
+    this.indices = null;
+  }
+}
+
+export class MaxPool2d extends ArgmaxPool {
+  readonly type = 'maxPool2d';
+  private readonly cfg: PoolCfg;
 
   constructor(o: MaxPool2dLayerOptions) {
     super();
@@ -67,26 +102,16 @@ export class MaxPool2d extends Layer {
     return poolShape(this.cfg, inShape);
   }
 
-  forward(x: Tensor, keep: boolean): Tensor {
-    this.indices?.dispose();
-    this.indices = null;
-    if (!keep) return this.e.ops.maxPool2dValues(x, this.cfg);   // inference: no indices to write
-    const { y, indices } = this.e.ops.maxPool2d(x, this.cfg);
-    this.indices = indices;
-    this.xShape = [...x.shape];
-    return y;
+  protected values(x: Tensor): Tensor {
+    return this.e.ops.maxPool2dValues(x, this.cfg);
   }
 
-  backward(dy: Tensor): Tensor {
-    if (!this.indices) throw new Error(`${this.label}: backward without a training forward`);
-    const dx = this.e.ops.maxPool2dBackward(dy, this.indices, this.xShape);
-    this.clearCache();
-    return dx;
+  protected withIndices(x: Tensor): { y: Tensor; indices: Tensor } {
+    return this.e.ops.maxPool2d(x, this.cfg);
   }
 
-  override clearCache(): void {
-    this.indices?.dispose();
-    this.indices = null;
+  protected scatter(dy: Tensor, indices: Tensor, xShape: readonly number[]): Tensor {
+    return this.e.ops.maxPool2dBackward(dy, indices, xShape);
   }
 
   override geometry(): LayerGeometry {
@@ -302,12 +327,10 @@ function adaptiveGeometry(inShape: readonly number[], out: [number, number]): La
 }
 
 /** torch.nn.AdaptiveMaxPool2d(outputSize) on ops.adaptiveMaxPool2d (indices kept for backward while training). */
-export class AdaptiveMaxPool2d extends Layer {
+export class AdaptiveMaxPool2d extends ArgmaxPool {
   readonly type = 'adaptiveMaxPool2d';
   private readonly size: [number | null, number | null];
   private out: [number, number] = [1, 1];
-  private indices: Tensor | null = null;
-  private xShape: number[] = [];
 
   constructor(o: AdaptiveMaxPool2dLayerOptions) {
     super();
@@ -321,23 +344,18 @@ export class AdaptiveMaxPool2d extends Layer {
     return shape;
   }
 
-  forward(x: Tensor, keep: boolean): Tensor {
-    this.clearCache();
-    const { y, indices } = this.e.ops.adaptiveMaxPool2d(x, this.out);
-    if (keep) { this.indices = indices; this.xShape = [...x.shape]; } else indices.dispose();
+  protected values(x: Tensor): Tensor {
+    const { y, indices } = this.e.ops.adaptiveMaxPool2d(x, this.out);   // no values-only kernel: indices dropped
+    indices.dispose();
     return y;
   }
 
-  backward(dy: Tensor): Tensor {
-    if (!this.indices) throw new Error(`${this.label}: backward without a training forward`);
-    const dx = this.e.ops.adaptiveMaxPool2dBackward(dy, this.indices, this.xShape);
-    this.clearCache();
-    return dx;
+  protected withIndices(x: Tensor): { y: Tensor; indices: Tensor } {
+    return this.e.ops.adaptiveMaxPool2d(x, this.out);
   }
 
-  override clearCache(): void {
-    this.indices?.dispose();
-    this.indices = null;
+  protected scatter(dy: Tensor, indices: Tensor, xShape: readonly number[]): Tensor {
+    return this.e.ops.adaptiveMaxPool2dBackward(dy, indices, xShape);
   }
 
   override geometry(): LayerGeometry {

@@ -177,8 +177,7 @@ function forwardByColumns(e: Engine, g: Geometry, x: Tensor, w: Tensor, b: Tenso
 
 function forward(e: Engine, g: Geometry, x: Tensor, w: Tensor, b: Tensor | null, outShape: number[], op: string): Tensor {
   const y = e.empty(outShape, 'float32', op);
-  const depthwise = g.groups > 1 && g.groups === g.Cin && g.mode === 0;
-  if (g.N === 1 && g.groups === 1 && !depthwise && worthSplitting(e, g) && g.OH * g.OW >= 16 * e.threads) {
+  if (g.N === 1 && g.groups === 1 && worthSplitting(e, g) && g.OH * g.OW >= 16 * e.threads) {
     forwardByColumns(e, g, x, w, b, y, op);
     return y;
   }

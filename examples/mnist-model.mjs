@@ -1,4 +1,4 @@
-// The demo's network, the same as examples/mnist.mjs's:
+// The demo's network, shared by the Node examples and the browser demo (no Node imports):
 // conv(16) → BN → ReLU → pool → conv(32) → BN → ReLU → pool → linear(10), on 1×28×28 digits.
 export function buildModel(nn, seed) {
   const L = nn.layers;

@@ -15,6 +15,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { loadDigits, MEAN, STD, SIZE } from './mnist-data.mjs';
+import { rerunWithRelaxedSimd } from './relaxed-simd.mjs';
 import { buildModel } from './mnist-model.mjs';
 
 export { loadDigits };   // (moved to mnist-data.mjs, shared with examples/resnet-mnist.mjs)
@@ -114,13 +115,7 @@ function parseArgs(argv) {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  const flag = '--experimental-wasm-relaxed-simd';
-  if (process.versions.node.split('.')[0] === '20' && !process.execArgv.includes(flag) && !process.env.SIMDNN_BACKEND) {
-    // Node 20 runs the relaxed-SIMD build (f32x4.relaxed_madd, ≈ 25 % faster here) only behind a flag: re-run with it.
-    const { spawnSync } = await import('node:child_process');
-    const r = spawnSync(process.execPath, [...process.execArgv, flag, ...process.argv.slice(1)], { stdio: 'inherit' });
-    process.exit(r.status ?? 1);
-  }
+  await rerunWithRelaxedSimd();
   const visuals = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'build', 'mnist-visuals');
   main({ visuals, ...parseArgs(process.argv.slice(2)) }).catch((e) => { console.error(e.message); process.exit(1); });
 }

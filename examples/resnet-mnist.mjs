@@ -16,6 +16,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadDigits, split, MEAN, STD } from './mnist-data.mjs';
+import { rerunWithRelaxedSimd } from './relaxed-simd.mjs';
 
 /**
  * Runs the example. Options: nn (an engine; default init()), threads, epochs, train, test, batch, lr, wd (weight
@@ -95,12 +96,6 @@ function parseArgs(argv) {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  const flag = '--experimental-wasm-relaxed-simd';
-  if (process.versions.node.split('.')[0] === '20' && !process.execArgv.includes(flag) && !process.env.SIMDNN_BACKEND) {
-    // Node 20 runs the relaxed-SIMD build only behind a flag: re-run with it (as examples/mnist.mjs).
-    const { spawnSync } = await import('node:child_process');
-    const r = spawnSync(process.execPath, [...process.execArgv, flag, ...process.argv.slice(1)], { stdio: 'inherit' });
-    process.exit(r.status ?? 1);
-  }
+  await rerunWithRelaxedSimd();
   main(parseArgs(process.argv.slice(2))).then(() => process.exit(0), (e) => { console.error(e.message); process.exit(1); });
 }

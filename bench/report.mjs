@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compare, TOLERANCE } from './check.mjs';
 import { machineLine } from './machine.mjs';
+import { tfjsSection, withoutTfjs } from './tfjs-report.mjs';
 
 const REFERENCE = ['plain-js', 'simdnn-simd'];
 const BASELINE = 'tfjs-wasm';
@@ -130,7 +131,9 @@ function goals(libs, byId, m) {
   return lines.join('\n');
 }
 
-export function render({ libs, workloads, mode, command, machine: m, started, totalS, partial, code }) {
+export function render(run) {
+  // Issue 7's tfjs-layers rows and columns get their own section (bench/tfjs-report.mjs), not the main tables.
+  const { libs, workloads, mode, command, machine: m, started, totalS, partial, code } = withoutTfjs(run);
   const byId = evaluate(libs, workloads);
   const out = [];
   out.push('# simdnn benchmark results', '');
@@ -173,6 +176,8 @@ export function render({ libs, workloads, mode, command, machine: m, started, to
   out.push('## Issue 3 and issue 9 goals on these numbers', '');
   out.push('Evaluated on the SIMD build (what Node runs without flags); relaxed-SIMD figures in addition where the goal concerns it.', '');
   out.push(goals(libs, byId, m), '');
+  const tfjs = tfjsSection(run, { cell, table, fmt });
+  if (tfjs) out.push(tfjs);
 
   out.push('## Correctness spot checks', '');
   out.push(`Each library's output of the check call (the first call) was sampled at up to 512 fixed positions (NCHW order) and compared with the ` +

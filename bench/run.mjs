@@ -26,6 +26,10 @@ const LIBS = [
   { key: 'onnxruntime-web', label: 'onnxruntime-web', pkg: 'onnxruntime-web', adapter: 'onnxruntime' },
   { key: 'convnetjs', label: 'ConvNetJS', pkg: 'convnetjs', adapter: 'convnetjs' },
   { key: 'plain-js', label: 'plain JS', pkg: 'Node', adapter: 'plainjs' },
+  // Issue 7: a tfjs-layers model on three TensorFlow.js backends; they run only the workloads marked tfjs (and only they do).
+  { key: 'tfjs-layers-simdnn', label: 'tfjs on simdnn', pkg: 'simdnn', adapter: 'tfjs-layers', variant: 'simdnn', tfjs: true },
+  { key: 'tfjs-layers-wasm', label: 'tfjs on wasm', pkg: '@tensorflow/tfjs-backend-wasm', adapter: 'tfjs-layers', variant: 'wasm', tfjs: true },
+  { key: 'tfjs-layers-cpu', label: 'tfjs on cpu', pkg: '@tensorflow/tfjs-backend-cpu', adapter: 'tfjs-layers', variant: 'cpu', tfjs: true },
 ];
 
 const args = process.argv.slice(2);
@@ -47,8 +51,11 @@ if (args.includes('--render')) {
   console.log('wrote bench/RESULTS.md from bench/results.json');
   process.exit(0);
 }
-const libs = LIBS.filter((l) => !libKeys || libKeys.includes(l.key));
-const workloads = WORKLOADS.filter((w) => !only || only.split(',').includes(w.id));
+// --only tfjs: all of issue 7's rows.
+const workloads = WORKLOADS.filter((w) => !only || only.split(',').some((o) => o === w.id || (o === 'tfjs' && w.tfjs)));
+/** The workloads a library runs: the tfjs-layers libraries the tfjs rows, every other library the rest. */
+const idsFor = (lib) => workloads.filter((w) => Boolean(w.tfjs) === Boolean(lib.tfjs)).map((w) => w.id);
+const libs = LIBS.filter((l) => (!libKeys || libKeys.includes(l.key)) && idsFor(l).length > 0);
 const CHILD_TIMEOUT_S = quick ? 120 : 900;
 
 // ------------------------------------------------------------------------------------------ build
@@ -74,12 +81,12 @@ function ensureBuilt() {
   console.error('npm run build failed: measuring the previous build');
   return 'npm run build failed; the previous build (older than the sources) was measured';
 }
-const buildWarning = libs.some((l) => l.adapter === 'simdnn') && !args.includes('--no-build') ? ensureBuilt() : null;
+const buildWarning = libs.some((l) => l.pkg === 'simdnn') && !args.includes('--no-build') ? ensureBuilt() : null;
 
 // ------------------------------------------------------------------------------------------ children
 
 function runChild(lib) {
-  const childArgs = [lib.adapter, ...(lib.variant ? [lib.variant] : []), ...(quick ? ['--quick'] : []), ...(only ? ['--only', only] : [])];
+  const childArgs = [lib.adapter, ...(lib.variant ? [lib.variant] : []), ...(quick ? ['--quick'] : []), '--only', idsFor(lib).join(',')];
   lib.nodeFlags ??= [];
   lib.childArgs = childArgs;
   lib.results = {};

@@ -27,6 +27,12 @@ export const CNN = { N: 64, H: 28, C1: 16, C2: 32, classes: 10, lr: 0.01 };
  */
 export const RESNET18 = { model: 'resnet18', N: 1, C: 3, H: 224, stem: { c: 64, k: 7, stride: 2, pad: 3, maxPool: true }, widths: [64, 128, 256, 512], blocks: [2, 2, 2, 2], classes: 1000 };
 export const RESNET8 = { model: 'resnet8', N: 64, C: 1, H: 28, stem: { c: 16, k: 3, stride: 1, pad: 1, maxPool: false }, widths: [16, 32, 64], blocks: [1, 1, 1], classes: 10, lr: 0.01 };
+/**
+ * Issue 7's net (bench/libs/tfjs-layers.mjs): a tfjs-layers Sequential on 28×28×1 NHWC inputs — Conv2D 3×3 'same'
+ * ReLU → BatchNormalization → MaxPooling2D 2 → the same with C2 filters → Dropout → Flatten → Dense softmax — trained
+ * with SGD on categorical cross-entropy.
+ */
+export const TFJS_NET = { H: 28, C1: 16, C2: 32, classes: 10, dropout: 0.25, lr: 0.01 };
 
 /**
  * kind: what the adapters implement; unit 'gflops' (higher is better, from flops) or 'ms' (lower is better).
@@ -53,6 +59,10 @@ export const WORKLOADS = [
   { id: 'trainBN', kind: 'train', shape: { ...CNN, bn: true }, label: 'train step, CNN + BatchNorm, batch 64', unit: 'ms' },
   { id: 'resnet18.infer', kind: 'resnetInfer', shape: RESNET18, label: 'ResNet-18 inference, 224², batch 1', unit: 'ms' },
   { id: 'resnet8.train', kind: 'resnetTrain', shape: RESNET8, label: 'train step, ResNet-8 (BN), 28², batch 64', unit: 'ms' },
+  // Issue 7: TensorFlow.js backends (tfjs: true — run only by the tfjs-layers-* libraries, reported in their own table).
+  { id: 'tfjs.fit', kind: 'tfjsFit', shape: { ...TFJS_NET, N: 32 }, label: 'tfjs-layers conv net: one fit step (trainOnBatch), batch 32', unit: 'ms', tfjs: true },
+  { id: 'tfjs.predict1', kind: 'tfjsPredict', shape: { ...TFJS_NET, N: 1 }, label: 'tfjs-layers conv net: model.predict, batch 1', unit: 'ms', tfjs: true },
+  { id: 'tfjs.predict64', kind: 'tfjsPredict', shape: { ...TFJS_NET, N: 64 }, label: 'tfjs-layers conv net: model.predict, batch 64', unit: 'ms', tfjs: true },
 ];
 for (const w of WORKLOADS) {
   w.unit ??= 'gflops';
@@ -104,6 +114,13 @@ export function makeData(wl) {
       return cnnData(s.bn);
     case 'resnetInfer': case 'resnetTrain':
       return resnetData(s, wl.kind === 'resnetTrain' ? 2 : 1);
+    case 'tfjsFit': case 'tfjsPredict': {
+      // NHWC inputs in [0, 1) (two batches: the timed fit steps alternate), labels i % classes one-hot.
+      const xs = Array.from({ length: wl.kind === 'tfjsFit' ? 2 : 1 }, () => Float32Array.from(fill(r, s.N * s.H * s.H), (v) => (v + 1) / 2));
+      const onehot = new Float32Array(s.N * s.classes);
+      for (let i = 0; i < s.N; i++) onehot[i * s.classes + (i % s.classes)] = 1;
+      return { xs, onehot };
+    }
     default:
       throw new Error(`makeData: unknown kind ${wl.kind}`);
   }

@@ -173,6 +173,16 @@ function kernelSimd(kc: i32, pa: usize, pb: usize, C: usize, ldc: i32, mr: i32, 
     if (MR == 6) storeRow(C + 5 * row, c50, c51, accumulate);
     return;
   }
+  if (nr == NR) {
+    // A tile of the last rows (M not a multiple of MR): whole rows still go out as vectors.
+    const row = <usize>ldc << 2;
+    storeRow(C, c00, c01, accumulate);
+    if (mr > 1) storeRow(C + row, c10, c11, accumulate);
+    if (mr > 2) storeRow(C + 2 * row, c20, c21, accumulate);
+    if (mr > 3) storeRow(C + 3 * row, c30, c31, accumulate);
+    if (mr > 4) storeRow(C + 4 * row, c40, c41, accumulate);
+    return;
+  }
   v128.store(tile, c00); v128.store(tile, c01, 16);
   v128.store(tile, c10, 32); v128.store(tile, c11, 48);
   v128.store(tile, c20, 64); v128.store(tile, c21, 80);

@@ -138,52 +138,70 @@ export function padImage(x: usize, C: i32, H: i32, W: i32, PT: i32, PL: i32, mod
 
 /**
  * Packs rows [k0, k0+kc) × columns [j0, j0+nc) of the im2col matrix of a padded image x (padImage: every
- * read in range) into NR-column panels, the layout of gemm.ts's packB. SIMD: eight columns in one output
- * row are two loads (stride 1) or two strided gathers (stride 2); eight columns that run over into the
- * next output row blend two such loads, the second shifted back by the columns left in the first row.
+ * read in range) into NR-column panels, the layout of gemm.ts's packB. Panel by panel, so the stores run
+ * sequentially through the packed block (the image, read at jumping offsets, is the smaller of the two);
+ * row k's image offset steps through (c, kh, kw) incrementally. SIMD: eight columns in one output row are
+ * two loads (stride 1) or two strided gathers (stride 2); eight columns that run over into the next output
+ * row blend two such loads, the second shifted back by the columns left in the first row.
  */
 export function packBConv(x: usize, g: usize, k0: i32, kc: i32, j0: i32, nc: i32, pb: usize): void {
   const H = field(g, G_H), W = field(g, G_W), KH = field(g, G_KH), KW = field(g, G_KW);
   const SH = field(g, G_SH), SW = field(g, G_SW), DH = field(g, G_DH), DW = field(g, G_DW), OW = field(g, G_OW);
   const taps = KH * KW;
-  for (let k = 0; k < kc; k++) {
-    const kk = k0 + k;
-    const c = kk / taps, t = kk - c * taps, kh = t / KW, kw = t - kh * KW;
-    const xc = x + (<usize>(c * H * W) << 2);
-    let oh0 = j0 / OW, ow0 = j0 - oh0 * OW;
-    for (let jp = 0; jp < nc; jp += NR) {
-      const d = pb + (<usize>(jp * kc + k * NR) << 2);
-      let done = false;
-      if (ASC_FEATURE_SIMD) {
-        if (nc - jp >= NR && SW <= 2 && OW >= NR) {
-          const row = xc + (<usize>((oh0 * SH + kh * DH) * W + kw * DW) << 2);
-          const s = row + (<usize>(ow0 * SW) << 2);
-          let lo = gather4(s, SW), hi = gather4(s + (<usize>(4 * SW) << 2), SW);
-          const left = OW - ow0;                       // columns of this panel still in row oh0
-          if (left < NR) {
-            // Lanes ≥ left come from the next output row, loaded from `left` columns before its start.
-            const s2 = row + (<usize>(SH * W) << 2) - (<usize>(left * SW) << 2);
-            const n0 = gather4(s2, SW), n1 = gather4(s2 + (<usize>(4 * SW) << 2), SW);
-            const l = i32x4.splat(left);
-            lo = v128.bitselect(lo, n0, i32x4.lt_s(i32x4(0, 1, 2, 3), l));
-            hi = v128.bitselect(hi, n1, i32x4.lt_s(i32x4(4, 5, 6, 7), l));
+  const c0 = k0 / taps, t0 = k0 - c0 * taps, kh0 = t0 / KW, kw0 = t0 - kh0 * KW;
+  const start = (c0 * H + kh0 * DH) * W + kw0 * DW;   // image offset of row k0's tap at output (0, 0)
+  const rowStep = DH * W - KW * DW, planeStep = H * W - KH * DH * W;
+  let oh0 = j0 / OW, ow0 = j0 - oh0 * OW;
+  for (let jp = 0; jp < nc; jp += NR) {
+    let d = pb + (<usize>(jp * kc) << 2);
+    const base = oh0 * SH * W + ow0 * SW;              // image offset of the panel's first column, tap (0, 0)
+    const left = OW - ow0;                             // columns of this panel still in output row oh0
+    let off = start, kw = kw0, kh = kh0;
+    let done = false;
+    if (ASC_FEATURE_SIMD) {
+      if (nc - jp >= NR && SW <= 2 && OW >= NR) {
+        if (left >= NR) {
+          for (let k = 0; k < kc; k++) {
+            const s = x + (<usize>(base + off) << 2);
+            v128.store(d, gather4(s, SW));
+            v128.store(d, gather4(s + (<usize>(4 * SW) << 2), SW), 16);
+            d += NR << 2;
+            off += DW;
+            if (++kw == KW) { kw = 0; off += rowStep; if (++kh == KH) { kh = 0; off += planeStep; } }
           }
-          v128.store(d, lo);
-          v128.store(d, hi, 16);
-          done = true;
+        } else {
+          // Lanes ≥ left come from the next output row, loaded from `left` columns before its start.
+          const next = SH * W - OW * SW;   // from column ow0 of row oh0 to column ow0 − left = ow0 − OW of row oh0 + 1
+          const l = i32x4.splat(left);
+          const m0 = i32x4.lt_s(i32x4(0, 1, 2, 3), l), m1 = i32x4.lt_s(i32x4(4, 5, 6, 7), l);
+          for (let k = 0; k < kc; k++) {
+            const s = x + (<usize>(base + off) << 2);
+            const s2 = s + (<usize>next << 2);
+            v128.store(d, v128.bitselect(gather4(s, SW), gather4(s2, SW), m0));
+            v128.store(d, v128.bitselect(gather4(s + (<usize>(4 * SW) << 2), SW), gather4(s2 + (<usize>(4 * SW) << 2), SW), m1), 16);
+            d += NR << 2;
+            off += DW;
+            if (++kw == KW) { kw = 0; off += rowStep; if (++kh == KH) { kh = 0; off += planeStep; } }
+          }
         }
+        done = true;
       }
-      if (!done) {
+    }
+    if (!done) {
+      const avail = min(NR, nc - jp);
+      for (let k = 0; k < kc; k++) {
         let oh = oh0, ow = ow0, cc = 0;
-        const avail = min(NR, nc - jp);
         for (; cc < avail; cc++) {
-          store<f32>(d + (<usize>cc << 2), load<f32>(at(xc, (oh * SH + kh * DH) * W + ow * SW + kw * DW)));
+          store<f32>(d + (<usize>cc << 2), load<f32>(at(x, off + oh * SH * W + ow * SW)));
           if (++ow == OW) { ow = 0; oh++; }
         }
         for (; cc < NR; cc++) store<f32>(d + (<usize>cc << 2), 0);
+        d += NR << 2;
+        off += DW;
+        if (++kw == KW) { kw = 0; off += rowStep; if (++kh == KH) { kh = 0; off += planeStep; } }
       }
-      ow0 += NR;
-      while (ow0 >= OW) { ow0 -= OW; oh0++; }
     }
+    ow0 += NR;
+    while (ow0 >= OW) { ow0 -= OW; oh0++; }
   }
 }

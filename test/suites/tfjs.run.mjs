@@ -1,7 +1,8 @@
 // TensorFlow.js's own op specs (shipped in @tensorflow/tfjs-core/dist/**/*_test.js) run with jasmine against
 // the 'simdnn' backend (dist/tfjs, so `npm run build` first), filtered to the spec files of the kernels it
 // implements (test/tfjs/core-specs.mjs, with the reason for every exclusion); then the tfjs-layers smoke test
-// (test/tfjs/layers-fit.mjs). Closes with "N passed, M failed" and exits non-zero on failure.
+// (test/tfjs/layers-fit.mjs) and the accuracy check against cpu (test/tfjs/layers-fit-accuracy.mjs).
+// Closes with "N passed, M failed" and exits non-zero on failure.
 // Usage: node test/suites/tfjs.run.mjs [spec-name substring]
 // The spec files cannot be imported as shipped (extension-less imports mixed with require()): they are
 // bundled with esbuild together with the backend, so that both share one copy of tfjs-core, and loaded
@@ -113,15 +114,18 @@ async function main() {
   console.log(`tfjs-core specs on simdnn (${engineOptions.backend}, ${engineOptions.threads} thread(s)): ${passed} passed, ${failed} failed (${SPEC_FILES.length} spec files, ` +
               `${EXCLUDES.length} exclusions) in ${coreSeconds.toFixed(1)} s`);
 
-  // The tfjs-layers model.fit smoke test, in its own process (plain Node imports, tfjs-layers' own tfjs-core).
+  // The tfjs-layers tests, each in its own process (plain Node imports, tfjs-layers' own tfjs-core): the model.fit
+  // smoke test against cpu, and issue 7's accuracy check (50 fit steps on cpu and simdnn, ≈ 1.5–2 min).
   let layersPassed = 0, layersFailed = 0;
   if (!grep) {
-    const r = spawnSync(process.execPath, [join(root, 'test', 'tfjs', 'layers-fit.mjs')], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 });
-    process.stdout.write(r.stdout);
-    process.stderr.write(r.stderr);
-    const m = r.stdout.match(/(\d+) passed, (\d+) failed\s*$/);
-    layersPassed = m ? Number(m[1]) : 0;
-    layersFailed = m ? Number(m[2]) + (r.status !== 0 && Number(m[2]) === 0 ? 1 : 0) : 1;
+    for (const file of ['layers-fit.mjs', 'layers-fit-accuracy.mjs']) {
+      const r = spawnSync(process.execPath, [join(root, 'test', 'tfjs', file)], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 });
+      process.stdout.write(r.stdout);
+      process.stderr.write(r.stderr);
+      const m = r.stdout.match(/(\d+) passed, (\d+) failed\s*$/);
+      layersPassed += m ? Number(m[1]) : 0;
+      layersFailed += m ? Number(m[2]) + (r.status !== 0 && Number(m[2]) === 0 ? 1 : 0) : 1;
+    }
   }
   console.log(`${passed + layersPassed} passed, ${failed + layersFailed} failed`);
   process.exitCode = failed + layersFailed > 0 ? 1 : 0;

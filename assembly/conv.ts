@@ -155,6 +155,62 @@ export function conv2d_backward_data(dy: usize, w: usize, dx: usize,
   }
 }
 
+/**
+ * conv2d_backward_data for one image, groups = 1, input channels [c0, c1) only — the split over threads: rows
+ * [c0·taps, c1·taps) of dcol = Wᵀ·dY (taps = KH·KW) are exactly the rows col2im adds onto channels [c0, c1), so
+ * each thread computes its own rows and adds them onto its own channels of dx (no thread writes another's).
+ */
+export function conv2d_backward_data_channels(dy: usize, w: usize, dx: usize,
+                                              N: i32, Cin: i32, H: i32, W: i32, Cout: i32, KH: i32, KW: i32,
+                                              SH: i32, SW: i32, PT: i32, PL: i32, DH: i32, DW: i32, OH: i32, OW: i32,
+                                              groups: i32, mode: i32, c0: i32, c1: i32, scratch: usize): void {
+  const taps = KH * KW, K = Cin * taps, P = OH * OW, C = c1 - c0, rows = C * taps;
+  const pointwise = isPointwise(KH, KW, SH, SW, PT, PL, H, W, OH, OW);
+  const dxc = dx + (<usize>(c0 * H * W) << 2);
+  const col = scratch;
+  const gemmScratch = scratch + ((<usize>(rows * P) * 4 + 15) & ~15);
+  // dcol[rows × P] = (Wᵀ)[c0·taps.., :] · dY: A[k, m] = w[m, c0·taps + k] (row stride 1, column stride K).
+  sgemm(rows, P, Cout, w + (<usize>(c0 * taps) << 2), 1, K, dy, P, 1, pointwise ? dxc : col, P, 0, gemmScratch);
+  if (pointwise) return;
+  memory.fill(dxc, 0, <usize>(C * H * W) << 2);
+  col2im(col, C, H, W, KH, KW, SH, SW, PT, PL, DH, DW, OH, OW, mode, dxc);
+}
+
+/**
+ * conv2d_backward_filter (no db) for one image, groups = 1, input channels [c0, c1) only — the split over threads:
+ * columns [c0·taps, c1·taps) of dW = dY·colᵀ need only those channels' im2col rows, so each thread pads and unfolds
+ * its own channels and writes its own columns of dW (no partial sums to add up).
+ */
+export function conv2d_backward_filter_channels(dy: usize, x: usize, dw: usize,
+                                                N: i32, Cin: i32, H: i32, W: i32, Cout: i32, KH: i32, KW: i32,
+                                                SH: i32, SW: i32, PT: i32, PL: i32, DH: i32, DW: i32, OH: i32, OW: i32,
+                                                groups: i32, mode: i32, c0: i32, c1: i32, scratch: usize): void {
+  const taps = KH * KW, K = Cin * taps, P = OH * OW, C = c1 - c0, Kp = C * taps;
+  const pointwise = isPointwise(KH, KW, SH, SW, PT, PL, H, W, OH, OW);
+  const Hp = paddedRows(H, KH, SH, PT, DH, OH), Wp = paddedRows(W, KW, SW, PL, DW, OW);
+  const col = scratch;
+  const dwT = col + ((<usize>(Kp * P) * 4 + 15) & ~15);
+  const image = dwT + ((<usize>(Kp * Cout) * 4 + 15) & ~15);
+  const gemmScratch = image + ((<usize>(C * Hp * Wp) * 4 + 64 + 15) & ~15);
+  const xc = x + (<usize>(c0 * H * W) << 2);
+  if (!pointwise) {
+    padImage(xc, C, H, W, PT, PL, mode, Hp, Wp, image);
+    im2colPadded(image, C, Hp, Wp, KH, KW, SH, SW, DH, DW, OH, OW, col);
+  }
+  const B = pointwise ? xc : col;
+  const dwc = dw + (<usize>(c0 * taps) << 2);
+  if (paddedArea(Kp, Cout) * 5 < paddedArea(Cout, Kp) * 4) {
+    // dWᵀ[Kp × Cout] = col·dYᵀ (fewer wasted micro-tile lanes), then copied into dW's columns.
+    sgemm(Kp, Cout, P, B, P, 1, dy, 1, P, dwT, Cout, 0, gemmScratch);
+    for (let m = 0; m < Cout; m++) {
+      for (let k = 0; k < Kp; k++) store<f32>(at(dwc, m * K + k), load<f32>(at(dwT, k * Cout + m)));
+    }
+  } else {
+    // dW[:, c0·taps..] = dY[Cout × P] · colᵀ: B[p, k] = col[k, p]; C's rows are K apart.
+    sgemm(Cout, Kp, P, dy, P, 1, B, 1, P, dwc, K, 0, gemmScratch);
+  }
+}
+
 /** dw[Cout, Cin/groups, KH, KW] = Σ_n dY_g · col_gᵀ; db[Cout] = Σ dy over batch and positions (db = 0: skip). */
 export function conv2d_backward_filter(dy: usize, x: usize, dw: usize, db: usize,
                                        N: i32, Cin: i32, H: i32, W: i32, Cout: i32, KH: i32, KW: i32,

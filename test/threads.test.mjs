@@ -25,12 +25,15 @@ function convRun(nn, xs, ws, opts, seed) {
 
 const cases = [
   [[5, 3, 9, 9], [4, 3, 3, 3], { padding: 1 }],                 // images split 3/2 (2 threads), 2/2/1 (3)
-  [[1, 4, 12, 12], [7, 4, 3, 3], { padding: 1, stride: 2 }],     // one image: output channels split
+  [[1, 4, 12, 12], [7, 4, 3, 3], { padding: 1, stride: 2 }],     // one image: backward split by input channels (2 threads)
   [[3, 6, 8, 8], [6, 1, 3, 3], { padding: 1, groups: 6 }],       // depthwise, images split
   [[2, 4, 7, 7], [6, 2, 1, 1], { groups: 2 }],                   // grouped pointwise
   [[1, 5, 20, 19], [7, 5, 3, 3], { padding: 1 }],                // one image: forward split by output pixels
   [[1, 6, 10, 13], [9, 6, 1, 1], {}],                            // one image, pointwise: columns of x itself
   [[1, 3, 23, 23], [4, 3, 5, 5], { stride: 2, padding: 2, paddingMode: 'reflect' }],
+  [[1, 7, 11, 10], [5, 7, 3, 3], { padding: 2, dilation: 2, paddingMode: 'circular' }],   // input channels 4/3, 3/2/2
+  [[1, 9, 6, 6], [3, 9, 2, 2], {}],                              // input channels 5/4, 3/3/3
+  [[1, 6, 7, 9], [16, 6, 1, 3], { padding: 1 }],                 // few taps per channel range: dWᵀ orientation
 ];
 
 for (const threads of [2, 3]) {
@@ -38,6 +41,9 @@ for (const threads of [2, 3]) {
     const one = await init({ backend });
     const many = await init({ backend, threads, minParallelFlops: 0 });
     assert.is(many.threads, threads);
+    const called = new Set();
+    const parallel = many.parallel.bind(many);
+    many.parallel = (jobs) => { for (const j of jobs) called.add(j.fn); return parallel(jobs); };
     await checkNoLeak(many, () => {
       for (const [xs, ws, opts] of cases) {
         const a = convRun(one, xs, ws, opts, 1), b = convRun(many, xs, ws, opts, 1);
@@ -48,6 +54,9 @@ for (const threads of [2, 3]) {
         assert.equal([...b.db], [...a.db], `${name}: db identical`);
       }
     });
+    for (const fn of ['conv2d_forward_columns', 'conv2d_backward_data_channels', 'conv2d_backward_filter_channels']) {
+      assert.ok(called.has(fn), `one-image cases ran ${fn}`);
+    }
     one.dispose();
     many.dispose();
   });

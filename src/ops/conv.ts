@@ -198,14 +198,34 @@ function forward(e: Engine, g: Geometry, x: Tensor, w: Tensor, b: Tensor | null,
   return y;
 }
 
+/**
+ * One image, groups = 1: both backward passes split by input channels — a thread's channels [c0, c1) own rows
+ * [c0·taps, c1·taps) of the col matrix, hence its part of dx (col2im) and its columns of dW, with no partial sums
+ * and no repeated im2col. null when not worth it or too few channels to share.
+ */
+function inputChannelParts(e: Engine, g: Geometry): [number, number][] | null {
+  if (g.N !== 1 || g.groups !== 1 || !worthSplitting(e, g) || g.Cin < 2 * e.threads) return null;
+  return splitRange(g.Cin, e.threads);
+}
+
+function channelScratch(e: Engine, g: Geometry, channels: number, op: string, t: number): number {
+  return e.scratch(e.kernels.conv2d_scratch_bytes(...kernelArgs({ ...g, Cin: channels })), op, t);
+}
+
 function backward(e: Engine, g: Geometry, dy: Tensor, x: Tensor, w: Tensor, flags: ConvBackwardFlags, op: string): ConvGrads {
   const grads: ConvGrads = {};
   if (flags.input ?? true) grads.dx = e.empty(x.shape, 'float32', op);
   if (flags.weight ?? true) grads.dw = e.empty(w.shape, 'float32', op);
   if (flags.bias ?? true) grads.db = e.empty([g.Cout], 'float32', op);
   const inImage = g.Cin * g.H * g.W * 4, outImage = g.Cout * g.OH * g.OW * 4, K = (g.Cin / g.groups) * g.KH * g.KW;
-  if (grads.dx) {
-    // dx by images (one image: on one thread — splitting input channels would need a strided Wᵀ).
+  const byInputChannels = inputChannelParts(e, g);
+  if (grads.dx && byInputChannels) {
+    e.parallel(byInputChannels.map(([c0, count], t) => ({
+      fn: 'conv2d_backward_data_channels',
+      args: [dy.offset, w.offset, grads.dx!.offset, ...kernelArgs(g), c0, c0 + count, channelScratch(e, g, count, op, t)],
+    })));
+  } else if (grads.dx) {
+    // dx by images (or on one thread).
     const s = split(e, g, false);
     const packedT = packedWeights(e, g, w, true, op);
     e.parallel((s?.parts ?? [[0, g.N]]).map(([n0, count], t) => {
@@ -214,7 +234,12 @@ function backward(e: Engine, g: Geometry, dy: Tensor, x: Tensor, w: Tensor, flag
       return { fn: 'conv2d_backward_data', args: [dy.offset + n0 * outImage, w.offset, grads.dx!.offset + n0 * inImage, ...kernelArgs(part), scratch, packedT] };
     }));
   }
-  if (grads.dw) {
+  if (grads.dw && byInputChannels) {
+    e.parallel(byInputChannels.map(([c0, count], t) => ({
+      fn: 'conv2d_backward_filter_channels',
+      args: [dy.offset, x.offset, grads.dw!.offset, ...kernelArgs(g), c0, c0 + count, channelScratch(e, g, count, op, t)],
+    })));
+  } else if (grads.dw) {
     // dW by images: each thread sums its images into its own buffer, then the buffers are added in thread
     // order (fixed for a given thread count); one image: by output channels (rows of dW are independent).
     const s = split(e, g, true);

@@ -14,6 +14,8 @@ export { softmax_xent } from './loss';
 export { sgd_step, adam_step } from './optim';
 export { add_forward, axpy, scale, copy_blocks } from './elementwise';
 export { transpose2d } from './transpose';
+export { broadcast_f32, step_f32 } from './broadcast';
+export { sum_columns } from './reduce';
 
 /** First byte the TypeScript allocator may hand out (the module keeps no static data above it). */
 export function heap_base(): usize {

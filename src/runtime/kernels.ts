@@ -57,4 +57,12 @@ export interface Kernels {
   axpy(y: Ptr, x: Ptr, n: number, alpha: number): void;
   scale(x: Ptr, n: number, alpha: number): void;
   copy_blocks(src: Ptr, dst: Ptr, rows: number, len: number, srcStride: number, dstStride: number, accumulate: number): void;
+  /** dst[b][c][r] = src[b][r][c] for 4-byte elements: B batched R×C transposes. */
+  transpose2d(src: Ptr, dst: Ptr, B: number, R: number, C: number): void;
+  /** y = a ∘ b over n float32; op 0 add, 1 sub, 2 mul, 3 div; mode 0 same size, 1 b repeats with period m, 2 a does. */
+  broadcast_f32(op: number, mode: number, a: Ptr, b: Ptr, y: Ptr, n: number, m: number): void;
+  /** tfjs's Step: 1 where x > 0, alpha elsewhere, NaN stays NaN. */
+  step_f32(x: Ptr, y: Ptr, n: number, alpha: number): void;
+  /** Column sums (or means) of a [rows, m] float32 matrix, accumulated in float64 in acc (8·m bytes of scratch). */
+  sum_columns(x: Ptr, rows: number, m: number, out: Ptr, acc: Ptr, mean: number): void;
 }

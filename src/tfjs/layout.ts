@@ -3,16 +3,10 @@
 import type { Engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
 
-type Transpose = (src: number, dst: number, B: number, R: number, C: number) => void;
-
-function transpose2d(e: Engine): Transpose {
-  return (e.kernels as unknown as { transpose2d: Transpose }).transpose2d;
-}
-
 /** dst[b][c][r] = src[b][r][c]: a new tensor of the given shape (4-byte elements of src's dtype). */
 export function batchedTranspose(e: Engine, src: Tensor, B: number, R: number, C: number, shape: readonly number[], what: string): Tensor {
   const dst = e.empty(shape, src.dtype, what);
-  transpose2d(e)(src.offset, dst.offset, B, R, C);
+  e.kernels.transpose2d(src.offset, dst.offset, B, R, C);
   return dst;
 }
 

@@ -239,6 +239,52 @@ test('random broadcasts, reductions, slices, batch norms and transposes agree wi
   });
 });
 
+test('SIMD broadcast arithmetic, Step, Square and leading-axes Sum/Mean on large NHWC shapes agree with cpu exactly', async () => {
+  const { nn } = await useBackend();
+  const rand = rng(37);
+  const values = (shape) => Float32Array.from(uniform(rand, shape.reduce((a, b) => a * b, 1), -2, 2));
+  await checkNoLeak(nn, async () => {
+    // Periods of 1 (scalars), multiples of 4 and not (10, 7: the kernel's scalar tail), on either side; sizes with
+    // SIMD tails (n mod 8 ≠ 0); RealDiv by values that include zeros and negative zeros.
+    const cases = [
+      [[4, 6, 6, 16], [16]], [[16], [4, 6, 6, 16]], [[3, 5, 5, 12], [1, 1, 1, 12]], [[1, 1, 12], [3, 5, 5, 12]],
+      [[2, 9, 7, 10], [10]], [[7], [5, 3, 7]], [[5, 3, 7], [5, 3, 7]], [[333], [333]], [[4, 7, 7, 8], []], [[], [4, 7, 7, 8]],
+      [[1], [2, 3, 3, 5]], [[9, 10], [9, 10]], [[6, 20], [6, 1]],
+    ];
+    for (const [as, bs] of cases) {
+      for (const op of ['add', 'sub', 'mul', 'div']) {
+        const bv = values(bs);
+        if (op === 'div') for (let i = 0; i < bv.length; i += 5) bv[i] = i % 10 ? 0 : -0;
+        const [got, want] = await onBoth([{ values: values(as), shape: as }, { values: bv, shape: bs }], (a, b) => tf[op](a, b));
+        assert.equal(got.shape, want.shape, `${op} [${as}] [${bs}] shape`);
+        assert.equal(Array.from(got.values), Array.from(want.values), `${op} [${as}] with [${bs}]`);
+      }
+    }
+    for (const shape of [[4, 6, 6, 16], [3, 5, 5, 7], [333]]) {
+      const x = values(shape);
+      x[3] = NaN; x[4] = 0; x[5] = -0;
+      for (const alpha of [0, 0.3]) {
+        const [got, want] = await onBoth([{ values: x, shape }], (t) => tf.step(t, alpha));
+        assert.equal(Array.from(got.values), Array.from(want.values), `step [${shape}] alpha ${alpha}`);
+      }
+      const [got, want] = await onBoth([{ values: x, shape }], (t) => tf.square(t));
+      assert.equal(Array.from(got.values), Array.from(want.values), `square [${shape}]`);
+    }
+    // Sum over the leading axes: float64 accumulation in row order, as cpu's loop (exact); Mean: cpu divides each
+    // element before summing, simdnn divides the sum — the 1e-4 rule.
+    for (const [shape, axes] of [[[8, 12, 12, 16], [0, 1, 2]], [[5, 9, 9, 7], [0, 1, 2]], [[6, 10, 3], [0]], [[40, 3, 6], [0, 1]]]) {
+      for (const keep of [false, true]) {
+        const [got, want] = await onBoth([{ values: values(shape), shape }], (t) => tf.sum(t, axes, keep));
+        assert.equal(got.shape, want.shape, `sum [${shape}] shape`);
+        assert.equal(Array.from(got.values), Array.from(want.values), `sum [${shape}] axes ${axes}`);
+      }
+      const [got, want] = await onBoth([{ values: values(shape), shape }], (t) => tf.mean(t, axes));
+      const w = Array.from(want.values), m = Math.max(...w.map(Math.abs));
+      Array.from(got.values).forEach((v, k) => assert.ok(Math.abs(v - w[k]) <= 1e-4 * (Math.abs(w[k]) + m), `mean [${shape}][${k}]: ${v} vs ${w[k]}`));
+    }
+  });
+});
+
 test('errors name the kernel and the problem', async () => {
   const { b } = await useBackend();
   assert.throws(() => b.write(new Float32Array(4), [2, 2], 'complex64'), /complex64 tensors are not supported/);

@@ -1,9 +1,11 @@
-// Elementwise kernels with NumPy broadcasting. Same-shape float32 Add runs on simdnn's SIMD add kernel; the
-// rest are JS loops over the wasm memory views (memory-bound, light next to the convolutions).
+// Elementwise kernels with NumPy broadcasting. Float32 Add, Sub, Multiply and RealDiv of equal sizes or with one
+// operand repeating along the output's trailing axes (a scalar, a per-channel vector, a bias row) run on simdnn's
+// SIMD broadcast kernel (assembly/broadcast.ts), as does float32 Step; the rest are JS loops over the wasm memory
+// views.
 import { backend_util, upcastType, type DataType, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { SimdnnBackend } from '../backend.js';
 import { attrsOf, kernel, type KernelArgs } from './kernel.js';
-import { fastArith } from './arith.js';
+import { period } from './arith.js';
 
 type Binary = (a: number, b: number) => number;
 type Unary = (x: number) => number;
@@ -85,61 +87,38 @@ function binaryKernel(name: string, f: Binary, fixed?: DataType, intF?: Binary) 
       const shape = backend_util.assertAndGetBroadcastShape(a.shape, y.shape);
       const { info, t } = b.makeEmpty(shape, dtype);
       if (!t) return info;
-      if (simdArith(b, name, a, y, t.offset, t.size)) return info;
-      const o = t.view() as Float32Array, av = b.values(a) as Float32Array, yv = b.values(y) as Float32Array;
-      if (!fastArith(name, av, a.shape, yv, y.shape, o, shape)) broadcastLoop(av, a.shape, yv, y.shape, o, shape, f);
+      if (!simdArith(b, name, a, y, shape, t.offset, t.size)) broadcastLoop(b.values(a), a.shape, b.values(y), y.shape, t.view(), shape, f);
       return info;
     }
     return binaryOp(b, a, y, dtype === 'int32' && intF ? intF : f, dtype);
   });
 }
 
+/** The operation codes of simdnn's broadcast_f32 kernel. */
+const SIMD_OPS: Record<string, number> = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3 };
+
 /**
- * Float32 cases that simdnn's SIMD kernels compute with the same rounding as the JS loops: a product with a
- * scalar (copy, then scale: one f32 multiply per element) and a same-shape difference (copy, then axpy with
- * α = −1: a + (−1·b), exact negation). False when neither applies.
+ * out = x ∘ y (n float32 elements, broadcast shape `shape`) on simdnn's SIMD broadcast kernel, when ∘ is Add, Sub,
+ * Multiply or RealDiv and the operands have n elements each, or one has n and the other repeats with a period: its
+ * shape, leading 1s dropped, is a suffix of the output shape (a scalar, a per-channel vector of NHWC data, a bias
+ * row). One float32 operation per element, the same results as the JS loop. False when no case applies.
  */
-function simdArith(b: SimdnnBackend, op: string, x: TensorInfo, y: TensorInfo, out: number, n: number): boolean {
-  const k = b.nn.kernels, xt = b.tensor(x), yt = b.tensor(y);
-  if (!xt || !yt) return false;
-  const copy = (src: number) => k.copy_blocks(src, out, 1, n, n, n, 0);
-  if (op === 'Multiply' && (xt.size === 1 || yt.size === 1) && Math.max(xt.size, yt.size) === n) {
-    const [full, scalar] = xt.size === 1 ? [yt, xt] : [xt, yt];
-    copy(full.offset);
-    k.scale(out, n, scalar.view()[0]);
+function simdArith(b: SimdnnBackend, op: string, x: TensorInfo, y: TensorInfo, shape: readonly number[], out: number, n: number): boolean {
+  const code = SIMD_OPS[op], xt = b.tensor(x), yt = b.tensor(y);
+  if (code === undefined || !xt || !yt) return false;
+  const k = b.nn.kernels;
+  if (xt.size === n && yt.size === n) {
+    k.broadcast_f32(code, 0, xt.offset, yt.offset, out, n, n);
     return true;
   }
-  if (op === 'Sub' && xt.size === n && yt.size === n) {
-    copy(xt.offset);
-    k.axpy(out, yt.offset, n, -1);
-    return true;
-  }
-  return false;
+  const [mode, m] = xt.size === n ? [1, period(y.shape, shape)] : yt.size === n ? [2, period(x.shape, shape)] : [0, -1];
+  if (m <= 0) return false;
+  k.broadcast_f32(code, mode, xt.offset, yt.offset, out, n, m);
+  return true;
 }
 
 function unaryKernel(name: string, f: Unary, dtype?: DataType) {
   return kernel(name, ({ inputs, backend }: KernelArgs) => unaryOp(backend, inputs.x, f, dtype ?? inputs.x.dtype));
-}
-
-/** Add: the SIMD kernel when both are float32 of one shape. */
-function add({ inputs, backend: b }: KernelArgs): TensorInfo {
-  const { a, b: y } = inputs;
-  const dtype = upcastType(a.dtype, y.dtype);
-  if (dtype === 'float32' && a.dtype === 'float32' && y.dtype === 'float32' &&
-      a.shape.length === y.shape.length && a.shape.every((d, i) => d === y.shape[i])) {
-    const { info, t } = b.makeEmpty(a.shape, 'float32');
-    if (t) b.nn.kernels.add_forward(b.tensor(a)!.offset, b.tensor(y)!.offset, t.offset, t.size);
-    return info;
-  }
-  if (dtype === 'float32' && a.dtype === 'float32' && y.dtype === 'float32') {
-    const shape = backend_util.assertAndGetBroadcastShape(a.shape, y.shape);
-    const { info, t } = b.makeEmpty(shape, dtype);
-    if (!t) return info;
-    const o = t.view() as Float32Array, av = b.values(a) as Float32Array, yv = b.values(y) as Float32Array;
-    if (!fastArith('Add', av, a.shape, yv, y.shape, o, shape)) broadcastLoop(av, a.shape, yv, y.shape, o, shape, (p, q) => p + q);
-    return info;
-  }
-  return binaryOp(b, a, y, (p, q) => p + q, dtype);
 }
 
 /** AddN: the sum of a list of same-shape tensors. */
@@ -177,7 +156,7 @@ function step(args: KernelArgs): TensorInfo {
   const { x } = args.inputs;
   const { info, t } = args.backend.makeEmpty(x.shape, x.dtype);
   if (!t) return info;
-  if (x.dtype === 'float32') stepF32(args.backend.values(x) as Float32Array, t.view() as Float32Array, alpha);
+  if (x.dtype === 'float32') args.backend.nn.kernels.step_f32(args.backend.tensor(x)!.offset, t.offset, t.size, alpha);
   else {
     const o = t.view(), v = args.backend.values(x);
     for (let i = 0; i < v.length; i++) o[i] = v[i] > 0 ? 1 : alpha;
@@ -185,23 +164,15 @@ function step(args: KernelArgs): TensorInfo {
   return info;
 }
 
-/**
- * Step over float32 (its own function: one array type, so the loop stays monomorphic). Branch-free on the
- * sign (random signs, as relu gradients see, mispredict a branch half the time); NaN is the rare branch.
- */
-function stepF32(v: Float32Array, o: Float32Array, alpha: number): void {
-  const rise = 1 - alpha;
-  for (let i = 0; i < v.length; i++) {
-    const e = v[i];
-    o[i] = alpha + rise * +(e > 0);
-    if (e !== e) o[i] = NaN;
-  }
-}
-
 function square(args: KernelArgs): TensorInfo {
   const { x } = args.inputs;
   const { info, t } = args.backend.makeEmpty(x.shape, x.dtype);
   if (!t) return info;
+  if (x.dtype === 'float32') {
+    const xt = args.backend.tensor(x)!;
+    args.backend.nn.kernels.broadcast_f32(SIMD_OPS.Multiply, 0, xt.offset, xt.offset, t.offset, t.size, t.size);
+    return info;
+  }
   const o = t.view(), v = args.backend.values(x);
   for (let i = 0; i < v.length; i++) o[i] = v[i] * v[i];
   return info;
@@ -215,7 +186,7 @@ const mod: Binary = (a, b) => {
 };
 
 export const elementwiseKernels = [
-  kernel('Add', add),
+  binaryKernel('Add', (a, b) => a + b),
   kernel('AddN', addN),
   binaryKernel('Sub', (a, b) => a - b),
   binaryKernel('Multiply', (a, b) => a * b, undefined, (a, b) => Math.imul(a, b)),

@@ -1,5 +1,6 @@
 // Reductions over any axes (Sum, Mean, Max, Min, Prod, All, Any, ArgMax, ArgMin): the reduced axes are
-// permuted innermost (Transpose), then each output element folds one contiguous run. JS loops.
+// permuted innermost (Transpose), then each output element folds one contiguous run (JS loops). Float32 Sum and
+// Mean over the leading axes run on simdnn's SIMD column-sum kernel (assembly/reduce.ts) without the transpose.
 import { backend_util, upcastType, util, type DataType, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { SimdnnBackend } from '../backend.js';
 import { attrsOf, kernel, type KernelArgs } from './kernel.js';
@@ -32,7 +33,8 @@ type Fold = (v: Float32Array | Int32Array, start: number, n: number) => number;
 
 /**
  * Sum or Mean over the leading axes ([0, 1, 2] of NHWC: batch-norm moments and per-channel gradients) without
- * the transpose: column sums of x as [rows, m]. Null when the axes are not the leading ones.
+ * the transpose: column sums of x as [rows, m], accumulated in float64 (SIMD kernel for float32, a JS loop for
+ * int32). Null when the axes are not the leading ones.
  */
 function leadingSum(b: SimdnnBackend, x: TensorInfo, axis: number | number[], keepDims: boolean, dtype: DataType,
                     mode: 'sum' | 'mean'): TensorInfo | null {
@@ -41,7 +43,14 @@ function leadingSum(b: SimdnnBackend, x: TensorInfo, axis: number | number[], ke
   const outShape = x.shape.slice(axes.length);
   const { info, t } = b.makeEmpty(keepDims ? [...axes.map(() => 1), ...outShape] : outShape, dtype);
   if (!t) return info;
-  const v = b.values(x), out = t.view(), m = out.length, rows = v.length / m;
+  const m = t.size, rows = util.sizeFromShape(x.shape) / m;
+  const xt = b.tensor(x);
+  if (x.dtype === 'float32' && xt) {
+    const acc = b.nn.scratch(8 * m, 'tfjs column sums');
+    b.nn.kernels.sum_columns(xt.offset, rows, m, t.offset, acc, mode === 'mean' ? 1 : 0);
+    return info;
+  }
+  const v = b.values(x), out = t.view();
   const acc = new Float64Array(m);
   for (let r = 0; r < v.length; r += m) for (let k = 0; k < m; k++) acc[k] += v[r + k];
   for (let k = 0; k < m; k++) out[k] = mode === 'mean' ? acc[k] / rows : acc[k];

@@ -30,13 +30,13 @@ export function transposeInto(b: SimdnnBackend, x: TensorInfo, perm: readonly nu
     out.set(b.values(x));
     return;
   }
-  const simd = (b.nn.kernels as unknown as { transpose2d(s: number, d: number, B: number, R: number, C: number): void }).transpose2d;
+  const k = b.nn.kernels;
   if (p.length === 2) {
-    simd(src.offset, outOffset, 1, shape[0], shape[1]);
+    k.transpose2d(src.offset, outOffset, 1, shape[0], shape[1]);
     return;
   }
   if (p.length === 3 && p[0] === 0 && p[1] === 2 && p[2] === 1) {
-    simd(src.offset, outOffset, shape[0], shape[1], shape[2]);
+    k.transpose2d(src.offset, outOffset, shape[0], shape[1], shape[2]);
     return;
   }
   const rank = shape.length, v = b.values(x);

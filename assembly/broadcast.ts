@@ -1,0 +1,114 @@
+// Broadcasting float32 arithmetic (the elementwise work of tfjs-layers' training graphs: batch-norm moments and
+// their gradients, relu gradients, optimizer updates) and tfjs's Step:
+//   y = a ∘ b, ∘ ∈ {+, −, ×, ÷}, where both operands have n elements (mode 0), or one of them repeats with period m
+//   — b (mode 1: y[r·m + k] = a[r·m + k] ∘ b[k]) or a (mode 2: y[r·m + k] = a[k] ∘ b[r·m + k]); m = 1 is a scalar.
+// One IEEE float32 operation per element: the same results, bit for bit, as a JS loop that computes in float64 and
+// stores into a Float32Array (float64 has more than 2·24 + 2 bits, so the double rounding of +, −, ×, ÷ is harmless).
+import { at } from './vec';
+
+// Operation codes (src/tfjs/kernels/elementwise.ts maps tfjs's kernel names onto them).
+const ADD = 0, SUB = 1, MUL = 2;                 // anything else: DIV
+
+// @ts-ignore: decorator
+@inline function op4(op: i32, a: v128, b: v128): v128 {
+  if (op == ADD) return f32x4.add(a, b);
+  if (op == SUB) return f32x4.sub(a, b);
+  if (op == MUL) return f32x4.mul(a, b);
+  return f32x4.div(a, b);
+}
+
+// @ts-ignore: decorator
+@inline function op1(op: i32, a: f32, b: f32): f32 {
+  if (op == ADD) return a + b;
+  if (op == SUB) return a - b;
+  if (op == MUL) return a * b;
+  return a / b;
+}
+
+/** y[i] = a[i] ∘ b[i], i < n. */
+// @ts-ignore: decorator
+@inline function same(op: i32, a: usize, b: usize, y: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 8 <= n; i += 8) {
+      v128.store(at(y, i), op4(op, v128.load(at(a, i)), v128.load(at(b, i))));
+      v128.store(at(y, i), op4(op, v128.load(at(a, i), 16), v128.load(at(b, i), 16)), 16);
+    }
+    for (; i + 4 <= n; i += 4) v128.store(at(y, i), op4(op, v128.load(at(a, i)), v128.load(at(b, i))));
+  }
+  for (; i < n; i++) store<f32>(at(y, i), op1(op, load<f32>(at(a, i)), load<f32>(at(b, i))));
+}
+
+/** y = a ∘ s (first = 0) or s ∘ a (first = 1) for the scalar s, over n elements of a. */
+// @ts-ignore: decorator
+@inline function withScalar(op: i32, a: usize, s: f32, y: usize, n: i32, first: bool): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const v = f32x4.splat(s);
+    for (; i + 4 <= n; i += 4) {
+      const x = v128.load(at(a, i));
+      v128.store(at(y, i), first ? op4(op, v, x) : op4(op, x, v));
+    }
+  }
+  for (; i < n; i++) {
+    const x = load<f32>(at(a, i));
+    store<f32>(at(y, i), first ? op1(op, s, x) : op1(op, x, s));
+  }
+}
+
+/** Mode 1 (periodicA false): y[r + k] = a[r + k] ∘ b[k]; mode 2 (true): y[r + k] = a[k] ∘ b[r + k]; r steps by m. */
+// @ts-ignore: decorator
+@inline function periodic(op: i32, a: usize, b: usize, y: usize, n: i32, m: i32, periodicA: bool): void {
+  if (m == 1) {
+    if (periodicA) withScalar(op, b, load<f32>(a), y, n, true);
+    else withScalar(op, a, load<f32>(b), y, n, false);
+    return;
+  }
+  for (let r = 0; r < n; r += m) {
+    let k = 0;
+    if (ASC_FEATURE_SIMD) {
+      for (; k + 4 <= m; k += 4) {
+        const va = v128.load(at(a, periodicA ? k : r + k)), vb = v128.load(at(b, periodicA ? r + k : k));
+        v128.store(at(y, r + k), op4(op, va, vb));
+      }
+    }
+    for (; k < m; k++) {
+      store<f32>(at(y, r + k), op1(op, load<f32>(at(a, periodicA ? k : r + k)), load<f32>(at(b, periodicA ? r + k : k))));
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function dispatch(op: i32, mode: i32, a: usize, b: usize, y: usize, n: i32, m: i32): void {
+  if (mode == 0) same(op, a, b, y, n);
+  else if (mode == 1) periodic(op, a, b, y, n, m, false);
+  else periodic(op, a, b, y, n, m, true);
+}
+
+/**
+ * y = a ∘ b over n float32 (n a multiple of m in modes 1 and 2). op: 0 add, 1 sub, 2 mul, 3 div. mode: 0 both have
+ * n elements; 1 b has m, repeating; 2 a has m, repeating. y may alias the full-size operand.
+ */
+export function broadcast_f32(op: i32, mode: i32, a: usize, b: usize, y: usize, n: i32, m: i32): void {
+  if (op == ADD) dispatch(ADD, mode, a, b, y, n, m);
+  else if (op == SUB) dispatch(SUB, mode, a, b, y, n, m);
+  else if (op == MUL) dispatch(MUL, mode, a, b, y, n, m);
+  else dispatch(3, mode, a, b, y, n, m);
+}
+
+/** tfjs's Step: y = 1 where x > 0, alpha elsewhere, NaN where x is NaN; n float32 (y may alias x). */
+export function step_f32(x: usize, y: usize, n: i32, alpha: f32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const one = f32x4.splat(1), lo = f32x4.splat(alpha), zero = f32x4.splat(0);
+    for (; i + 4 <= n; i += 4) {
+      const v = v128.load(at(x, i));
+      const s = v128.bitselect(one, lo, f32x4.gt(v, zero));
+      v128.store(at(y, i), v128.bitselect(v, s, f32x4.ne(v, v)));
+    }
+  }
+  for (; i < n; i++) {
+    const v = load<f32>(at(x, i));
+    store<f32>(at(y, i), v != v ? v : v > 0 ? 1 : alpha);
+  }
+}

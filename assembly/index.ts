@@ -14,6 +14,7 @@ export { softmax_xent } from './loss';
 export { sgd_step, adam_step } from './optim';
 export { add_forward, axpy, scale, copy_blocks } from './elementwise';
 export { transpose2d } from './transpose';
+export { maxpool_nhwc, channel_affine_nhwc } from './nhwc';
 export { broadcast_f32, step_f32 } from './broadcast';
 export { sum_columns } from './reduce';
 

@@ -57,6 +57,11 @@ export interface Kernels {
   axpy(y: Ptr, x: Ptr, n: number, alpha: number): void;
   scale(x: Ptr, n: number, alpha: number): void;
   copy_blocks(src: Ptr, dst: Ptr, rows: number, len: number, srcStride: number, dstStride: number, accumulate: number): void;
+  /** NHWC max pooling over output rows [r0, r1) of n·OH + oh (assembly/nhwc.ts). */
+  maxpool_nhwc(x: Ptr, y: Ptr, H: number, W: number, C: number, KH: number, KW: number, SH: number, SW: number,
+               PT: number, PL: number, OH: number, OW: number, r0: number, r1: number): void;
+  /** y[r, c] = (x[r, c] − mean[c])·mul[c] + offset[c] over rows [r0, r1) of an [R, C] tensor. */
+  channel_affine_nhwc(x: Ptr, y: Ptr, C: number, mean: Ptr, mul: Ptr, offset: Ptr, r0: number, r1: number): void;
   /** dst[b][c][r] = src[b][r][c] for 4-byte elements: B batched R×C transposes. */
   transpose2d(src: Ptr, dst: Ptr, B: number, R: number, C: number): void;
   /** y = a ∘ b over n float32; op 0 add, 1 sub, 2 mul, 3 div; mode 0 same size, 1 b repeats with period m, 2 a does. */

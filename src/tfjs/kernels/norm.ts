@@ -1,15 +1,14 @@
 // FusedBatchNorm: y = (x − mean)·scale/√(variance + ε) + offset with the statistics given (tfjs-layers
 // computes batch moments with Mean/SquaredDifference and normalises with this kernel). Parameters broadcast
-// along x's trailing dimensions (per channel in NHWC). Per-channel parameters over a large NHWC tensor run
-// on simdnn's SIMD batch-norm kernel (between two SIMD transposes); small tensors and other layouts are JS.
+// along x's trailing dimensions (per channel in NHWC). Parameters of one common size over a large tensor run on
+// the SIMD kernel of assembly/nhwc.ts straight on the channel-last data; small tensors and mixed sizes are JS.
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { SimdnnBackend } from '../backend.js';
-import { nchwToNhwc, nhwcToNchw } from '../layout.js';
 import { runSplit, MEMORY_BOUND_WEIGHT } from '../../ops/parallel.js';
 import { attrsOf, kernel, type KernelArgs } from './kernel.js';
 
-/** Below this many elements the JS loop beats two transposes around the SIMD kernel. */
-const SIMD_MIN = 4096;
+/** Below this many elements the plain JS loop is as fast as a call into wasm. */
+const SIMD_MIN = 1024;
 
 interface Param { v: ArrayLike<number>; n: number }
 
@@ -35,7 +34,7 @@ function fusedBatchNorm(args: KernelArgs): TensorInfo {
   if ([mu, va, o, s].every((p) => p.n === 1 || p.n === m)) {
     const mul = Float32Array.from({ length: m }, (_, k) => s.v[k % s.n] / Math.sqrt(va.v[k % va.n] + eps));
     const mk = Float32Array.from({ length: m }, (_, k) => mu.v[k % mu.n]), ok = Float32Array.from({ length: m }, (_, k) => o.v[k % o.n]);
-    if (x.dtype === 'float32' && x.shape.length === 4 && x.shape[3] === m && size >= SIMD_MIN) return normalizeNhwcSimd(b, x, mk, mul, ok);
+    if (x.dtype === 'float32' && m > 1 && size >= SIMD_MIN) return normalizeChannelsLast(b, x, mk, mul, ok);
     const { info, t } = b.makeEmpty(x.shape, 'float32');
     if (t) {
       const xv = b.values(x);
@@ -54,27 +53,23 @@ function fusedBatchNorm(args: KernelArgs): TensorInfo {
 }
 
 /**
- * Per-channel normalisation of NHWC x on simdnn's SIMD batch-norm kernel over NCHW planes: the kernel computes
- * y = x·(invStd·γ) + (β − mean·invStd·γ); here invStd·γ is mul (γ pointer 0 = 1) and β the offset. Channels
- * split over the engine's threads.
+ * y = (x − mean[k])·mul[k] + offset[k] over rows of m = mean.length values, straight on the channel-last tensor
+ * (assembly/nhwc.ts channel_affine_nhwc: SIMD across the m channels, no transposes); rows split over threads.
  */
-function normalizeNhwcSimd(b: SimdnnBackend, x: TensorInfo, mean: Float32Array, mul: Float32Array, offset: Float32Array): TensorInfo {
-  const [N, H, W, C] = x.shape, nn = b.nn;
-  const params = nn.tensor([...mean, ...mul, ...offset], [3 * C]);
-  const planes = nhwcToNchw(nn, b.view(x), x.shape);
-  let y = null;
+function normalizeChannelsLast(b: SimdnnBackend, x: TensorInfo, mean: Float32Array, mul: Float32Array, offset: Float32Array): TensorInfo {
+  const m = mean.length, nn = b.nn;
+  const params = nn.tensor([...mean, ...mul, ...offset], [3 * m]);
   try {
-    y = nn.empty([N, C, H, W], 'float32', 'FusedBatchNorm');
-    const [meanAt, mulAt, offsetAt] = [0, 1, 2].map((i) => params.offset + 4 * i * C);
-    const out = y;
-    runSplit(nn, C, MEMORY_BOUND_WEIGHT * planes.size, 'FusedBatchNorm', 0, (c0, count) => ({
-      fn: 'batchnorm_forward', args: [planes.offset, out.offset, N, C, H * W, 0, offsetAt, meanAt, mulAt, c0, c0 + count],
+    const { info, t } = b.makeEmpty(x.shape, 'float32');
+    if (!t) return info;
+    const xt = b.view(x);
+    const [meanAt, mulAt, offsetAt] = [0, 1, 2].map((i) => params.offset + 4 * i * m);
+    runSplit(nn, t.size / m, MEMORY_BOUND_WEIGHT * t.size, 'FusedBatchNorm', 0, (r0, count) => ({
+      fn: 'channel_affine_nhwc', args: [xt.offset, t.offset, m, meanAt, mulAt, offsetAt, r0, r0 + count],
     }));
-    return b.makeOutput(nchwToNhwc(nn, y, [N, C, H, W]), x.shape, 'float32');
+    return info;
   } finally {
     params.dispose();
-    planes.dispose();
-    y?.dispose();
   }
 }
 

@@ -1,5 +1,6 @@
 // MaxPool, MaxPoolGrad, AvgPool and AvgPoolGrad (NHWC, tfjs's 'same'/'valid'/explicit padding, which may be
-// uneven) on simdnn's pooling kernels over NCHW planes. The kernels take the output size and the top/left
+// uneven): MaxPool on float32 runs on the NHWC kernel of assembly/nhwc.ts; the others on simdnn's pooling
+// kernels over NCHW planes. The kernels take the output size and the top/left
 // padding and clip windows at the far edges, which is exactly tfjs's padding; max pooling treats padding as
 // −∞ and ties go to the first maximum in row-major window order (tfjs's cpu backend picks the same one).
 // MaxPoolGrad recomputes the argmax indices from the input (inference keeps no indices around).
@@ -8,6 +9,7 @@ import type { Tensor } from '../../tensor.js';
 import type { SimdnnBackend } from '../backend.js';
 import { nchwToNhwc } from '../layout.js';
 import { nchwOf } from '../cached.js';
+import { runSplit, MEMORY_BOUND_WEIGHT } from '../../ops/parallel.js';
 import { attrsOf, kernel, type KernelArgs } from './kernel.js';
 
 interface PoolAttrs {
@@ -64,10 +66,24 @@ function maxPool(args: KernelArgs): TensorInfo {
   const { x } = args.inputs;
   const c = poolInfo('MaxPool', x, attrsOf<PoolAttrs>(args));
   if (isIdentity(c)) return identity(b, x);
+  if (x.dtype === 'float32') return maxPoolNhwc(b, x, c);
   const nchw = [c.batchSize, c.inChannels, c.outHeight, c.outWidth];
   const y = b.nn.empty(nchw, 'float32', 'MaxPool');
   maxPoolIndices(b, x, c, y, 0);
   return toOutput(b, y, nchw, c.outShape);
+}
+
+/** MaxPool straight on the NHWC tensor (assembly/nhwc.ts: SIMD across channels, no transposes); rows split over threads. */
+function maxPoolNhwc(b: SimdnnBackend, x: TensorInfo, c: Info): TensorInfo {
+  const { info, t } = b.makeEmpty(c.outShape, 'float32');
+  if (!t) return info;
+  const xt = b.view(x);
+  const [H, W, KH, KW, SH, SW, PT, PL] = geometry(c);
+  const work = MEMORY_BOUND_WEIGHT * c.batchSize * c.outHeight * c.outWidth * c.inChannels * KH * KW;
+  runSplit(b.nn, c.batchSize * c.outHeight, work, 'MaxPool', 0, (r0, count) => ({
+    fn: 'maxpool_nhwc', args: [xt.offset, t.offset, H, W, c.inChannels, KH, KW, SH, SW, PT, PL, c.outHeight, c.outWidth, r0, r0 + count],
+  }));
+  return info;
 }
 
 function maxPoolGrad(args: KernelArgs): TensorInfo {

@@ -1,5 +1,6 @@
 // Broadcasting float32 arithmetic (the elementwise work of tfjs-layers' training graphs: batch-norm moments and
-// their gradients, relu gradients, optimizer updates) and tfjs's Step:
+// their gradients, relu gradients, optimizer updates), exact unary ops (floor for dropout masks, relu6, …) and
+// tfjs's Step:
 //   y = a ∘ b, ∘ ∈ {+, −, ×, ÷}, where both operands have n elements (mode 0), or one of them repeats with period m
 //   — b (mode 1: y[r·m + k] = a[r·m + k] ∘ b[k]) or a (mode 2: y[r·m + k] = a[k] ∘ b[r·m + k]); m = 1 is a scalar.
 // One IEEE float32 operation per element: the same results, bit for bit, as a JS loop that computes in float64 and
@@ -94,6 +95,54 @@ export function broadcast_f32(op: i32, mode: i32, a: usize, b: usize, y: usize, 
   else if (op == SUB) dispatch(SUB, mode, a, b, y, n, m);
   else if (op == MUL) dispatch(MUL, mode, a, b, y, n, m);
   else dispatch(3, mode, a, b, y, n, m);
+}
+
+// Unary operation codes of unary_f32 (every one exact: the same float32 as the JS loop that it replaces).
+const FLOOR = 0, CEIL = 1, ROUND = 2, NEG = 3, ABS = 4, SQRT = 5;    // anything else: RELU6
+
+// @ts-ignore: decorator
+@inline function un4(op: i32, x: v128): v128 {
+  if (op == FLOOR) return f32x4.floor(x);
+  if (op == CEIL) return f32x4.ceil(x);
+  if (op == ROUND) return f32x4.nearest(x);
+  if (op == NEG) return f32x4.neg(x);
+  if (op == ABS) return f32x4.abs(x);
+  if (op == SQRT) return f32x4.sqrt(x);
+  return f32x4.min(f32x4.max(x, f32x4.splat(0)), f32x4.splat(6));    // wasm's min/max propagate NaN, as relu6
+}
+
+// @ts-ignore: decorator
+@inline function un1(op: i32, x: f32): f32 {
+  if (op == FLOOR) return Mathf.floor(x);
+  if (op == CEIL) return Mathf.ceil(x);
+  if (op == ROUND) return nearest<f32>(x);
+  if (op == NEG) return -x;
+  if (op == ABS) return Mathf.abs(x);
+  if (op == SQRT) return Mathf.sqrt(x);
+  return min<f32>(max<f32>(x, 0), 6);
+}
+
+// @ts-ignore: decorator
+@inline function unaryLoop(op: i32, x: usize, y: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= n; i += 4) v128.store(at(y, i), un4(op, v128.load(at(x, i))));
+  }
+  for (; i < n; i++) store<f32>(at(y, i), un1(op, load<f32>(at(x, i))));
+}
+
+/**
+ * y = f(x) over n float32 (y may alias x). op: 0 floor, 1 ceil, 2 round half to even, 3 negate, 4 abs, 5 sqrt,
+ * 6 relu6 (min(max(x, 0), 6), NaN stays NaN).
+ */
+export function unary_f32(op: i32, x: usize, y: usize, n: i32): void {
+  if (op == FLOOR) unaryLoop(FLOOR, x, y, n);
+  else if (op == CEIL) unaryLoop(CEIL, x, y, n);
+  else if (op == ROUND) unaryLoop(ROUND, x, y, n);
+  else if (op == NEG) unaryLoop(NEG, x, y, n);
+  else if (op == ABS) unaryLoop(ABS, x, y, n);
+  else if (op == SQRT) unaryLoop(SQRT, x, y, n);
+  else unaryLoop(6, x, y, n);
 }
 
 /** tfjs's Step: y = 1 where x > 0, alpha elsewhere, NaN where x is NaN; n float32 (y may alias x). */

@@ -66,6 +66,8 @@ export interface Kernels {
   transpose2d(src: Ptr, dst: Ptr, B: number, R: number, C: number): void;
   /** y = a ∘ b over n float32; op 0 add, 1 sub, 2 mul, 3 div; mode 0 same size, 1 b repeats with period m, 2 a does. */
   broadcast_f32(op: number, mode: number, a: Ptr, b: Ptr, y: Ptr, n: number, m: number): void;
+  /** y = f(x) over n float32: op 0 floor, 1 ceil, 2 round half to even, 3 negate, 4 abs, 5 sqrt, 6 relu6. */
+  unary_f32(op: number, x: Ptr, y: Ptr, n: number): void;
   /** tfjs's Step: 1 where x > 0, alpha elsewhere, NaN stays NaN. */
   step_f32(x: Ptr, y: Ptr, n: number, alpha: number): void;
   /** Column sums (or means) of a [rows, m] float32 matrix, accumulated in float64 in acc (8·m bytes of scratch). */

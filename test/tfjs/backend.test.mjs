@@ -239,7 +239,7 @@ test('random broadcasts, reductions, slices, batch norms and transposes agree wi
   });
 });
 
-test('SIMD broadcast arithmetic, Step, Square and leading-axes Sum/Mean on large NHWC shapes agree with cpu exactly', async () => {
+test('SIMD broadcast arithmetic, Step, Square, unary ops, Tile and leading-axes Sum/Mean on large NHWC shapes agree with cpu exactly', async () => {
   const { nn } = await useBackend();
   const rand = rng(37);
   const values = (shape) => Float32Array.from(uniform(rand, shape.reduce((a, b) => a * b, 1), -2, 2));
@@ -269,6 +269,20 @@ test('SIMD broadcast arithmetic, Step, Square and leading-axes Sum/Mean on large
       }
       const [got, want] = await onBoth([{ values: x, shape }], (t) => tf.square(t));
       assert.equal(Array.from(got.values), Array.from(want.values), `square [${shape}]`);
+      // The exact unary ops of the SIMD kernel (halves for round's ties to even, the NaN for relu6's propagation).
+      const u = Float32Array.from(x, (v, i) => (i % 7 === 0 ? Math.round(v * 4) / 2 + 0.5 : v * 4));
+      u[3] = NaN;
+      for (const op of ['floor', 'ceil', 'round', 'neg', 'abs', 'sqrt', 'relu6']) {
+        const [g, w] = await onBoth([{ values: u, shape }], (t) => tf[op](t));
+        assert.equal(Array.from(g.values), Array.from(w.values), `${op} [${shape}]`);
+      }
+    }
+    // Tile along leading axes of size 1 (SIMD block copies of the whole input), float32 and int32.
+    for (const [shape, reps, dtype] of [[[1, 1, 1, 16], [4, 5, 5, 1], 'float32'], [[1, 7], [9, 1], 'int32'], [[1, 3, 5], [4, 1, 1], 'float32']]) {
+      const vals = dtype === 'int32' ? Int32Array.from(values(shape), (v) => Math.round(v * 100)) : values(shape);
+      const [got, want] = await onBoth([{ values: vals, shape, dtype }], (t) => tf.tile(t, reps));
+      assert.equal(got.shape, want.shape, `tile [${shape}] by [${reps}] shape`);
+      assert.equal(Array.from(got.values), Array.from(want.values), `tile [${shape}] by [${reps}]`);
     }
     // Sum over the leading axes: float64 accumulation in row order, as cpu's loop (exact); Mean: cpu divides each
     // element before summing, simdnn divides the sum — the 1e-4 rule.

@@ -1,9 +1,9 @@
-// Activations: Relu, LeakyRelu, Sigmoid and Tanh on simdnn's SIMD kernels (float32), Relu6, Elu, EluGrad,
+// Activations: Relu, LeakyRelu, Sigmoid, Tanh and Relu6 on simdnn's SIMD kernels (float32), Elu, EluGrad,
 // Prelu, Softplus and Softmax as JS loops; and the fused-activation epilogue of FusedConv2D / _FusedMatMul.
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { SimdnnBackend } from '../backend.js';
 import { attrsOf, kernel, type KernelArgs } from './kernel.js';
-import { broadcastLoop, unaryOp, binaryOp } from './elementwise.js';
+import { broadcastLoop, unaryOp, binaryOp, simdUnaryOp, SIMD_UNARY } from './elementwise.js';
 
 type SimdUnary = 'relu_forward' | 'sigmoid_forward' | 'tanh_forward';
 
@@ -81,7 +81,7 @@ export function applyActivation(b: SimdnnBackend, out: TensorInfo, act: FusedAct
     case 'linear': return;
     case 'relu': simdUnary(b, 'relu_forward', out, out); return;
     case 'sigmoid': simdUnary(b, 'sigmoid_forward', out, out); return;
-    case 'relu6': for (let i = 0; i < y.length; i++) y[i] = relu6(y[i]); return;
+    case 'relu6': { const t = b.tensor(out); if (t) b.nn.kernels.unary_f32(SIMD_UNARY.Relu6, t.offset, t.offset, t.size); return; }
     case 'elu': for (let i = 0; i < y.length; i++) y[i] = elu(y[i]); return;
     case 'leakyrelu': {
       const a = act.alpha ?? 0.2;
@@ -103,7 +103,8 @@ export const activationKernels = [
   simdKernel('Sigmoid', 'sigmoid_forward', sigmoid),
   simdKernel('Tanh', 'tanh_forward', Math.tanh),
   kernel('LeakyRelu', leakyRelu),
-  kernel('Relu6', ({ inputs, backend }: KernelArgs) => unaryOp(backend, inputs.x, relu6)),
+  kernel('Relu6', ({ inputs, backend }: KernelArgs) =>
+    (inputs.x.dtype === 'float32' ? simdUnaryOp(backend, inputs.x, SIMD_UNARY.Relu6) : unaryOp(backend, inputs.x, relu6))),
   kernel('Elu', ({ inputs, backend }: KernelArgs) => unaryOp(backend, inputs.x, elu, 'float32')),
   kernel('EluGrad', eluGrad),
   // SELU with tfjs's constants (selu_util): scale·x for x > 0, scale·α·(eᵡ − 1) otherwise.

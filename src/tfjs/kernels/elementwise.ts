@@ -117,8 +117,23 @@ function simdArith(b: SimdnnBackend, op: string, x: TensorInfo, y: TensorInfo, s
   return true;
 }
 
-function unaryKernel(name: string, f: Unary, dtype?: DataType) {
-  return kernel(name, ({ inputs, backend }: KernelArgs) => unaryOp(backend, inputs.x, f, dtype ?? inputs.x.dtype));
+/** simdnn's unary_f32 operation codes (assembly/broadcast.ts): exact, the same float32 as the JS functions. */
+export const SIMD_UNARY = { Floor: 0, Ceil: 1, Round: 2, Neg: 3, Abs: 4, Sqrt: 5, Relu6: 6 } as const;
+
+/** y = f(x) into a new tensor on simdnn's SIMD unary kernel (float32 in, float32 out). */
+export function simdUnaryOp(b: SimdnnBackend, x: TensorInfo, op: number): TensorInfo {
+  const { info, t } = b.makeEmpty(x.shape, 'float32');
+  if (t) b.nn.kernels.unary_f32(op, b.tensor(x)!.offset, t.offset, t.size);
+  return info;
+}
+
+/** A unary kernel: float32 on the SIMD kernel when simdOp is given, the JS function otherwise. */
+function unaryKernel(name: string, f: Unary, dtype?: DataType, simdOp?: number) {
+  return kernel(name, ({ inputs, backend }: KernelArgs) => {
+    const { x } = inputs;
+    if (simdOp !== undefined && x.dtype === 'float32') return simdUnaryOp(backend, x, simdOp);
+    return unaryOp(backend, x, f, dtype ?? x.dtype);
+  });
 }
 
 /** AddN: the sum of a list of same-shape tensors. */
@@ -209,24 +224,24 @@ export const elementwiseKernels = [
   kernel('Select', select),
   kernel('ClipByValue', clip),
   kernel('Step', step),
-  unaryKernel('Abs', Math.abs),
-  unaryKernel('Neg', (v) => -v),
+  unaryKernel('Abs', Math.abs, undefined, SIMD_UNARY.Abs),
+  unaryKernel('Neg', (v) => -v, undefined, SIMD_UNARY.Neg),
   unaryKernel('Exp', Math.exp, 'float32'),
   unaryKernel('Expm1', Math.expm1, 'float32'),
   unaryKernel('Log', Math.log, 'float32'),
   unaryKernel('Log1p', Math.log1p, 'float32'),
-  unaryKernel('Sqrt', Math.sqrt, 'float32'),
+  unaryKernel('Sqrt', Math.sqrt, 'float32', SIMD_UNARY.Sqrt),
   unaryKernel('Rsqrt', (v) => 1 / Math.sqrt(v), 'float32'),
   kernel('Square', square),
   unaryKernel('Reciprocal', (v) => 1 / v, 'float32'),
   unaryKernel('Sign', (v) => (Number.isNaN(v) ? 0 : Math.sign(v))),   // tfjs: sign(NaN) = 0
-  unaryKernel('Floor', Math.floor),
-  unaryKernel('Ceil', Math.ceil),
+  unaryKernel('Floor', Math.floor, undefined, SIMD_UNARY.Floor),
+  unaryKernel('Ceil', Math.ceil, undefined, SIMD_UNARY.Ceil),
   // Banker's rounding (round half to even), as TensorFlow.
   unaryKernel('Round', (v) => {
     const f = Math.floor(v), d = v - f;
     return d < 0.5 ? f : d > 0.5 ? f + 1 : f % 2 === 0 ? f : f + 1;
-  }),
+  }, undefined, SIMD_UNARY.Round),
   unaryKernel('Sin', Math.sin, 'float32'),
   unaryKernel('Cos', Math.cos, 'float32'),
   unaryKernel('LogicalNot', (v) => (v ? 0 : 1), 'bool'),

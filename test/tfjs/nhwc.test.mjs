@@ -1,0 +1,87 @@
+// The tfjs backend's channel-last kernels (assembly/nhwc.ts): MaxPool and FusedBatchNorm straight on NHWC data —
+// against tfjs's cpu backend on the shared test engine (every build; split over 2 and 3 threads in those setups),
+// checking that the NHWC kernels ran.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { SimdnnBackend } from 'simdnn/tfjs';
+import { getEngine, checkNoLeak, rng } from '../helpers.mjs';
+
+const NAME = 'simdnn-nhwc-test';
+let backend = null;
+async function useBackend() {
+  const nn = await getEngine();
+  if (!backend) {
+    backend = new SimdnnBackend(nn);
+    tf.registerBackend(NAME, () => backend, 0);
+    for (const k of tf.getKernelsForBackend('simdnn')) tf.registerKernel({ ...k, backendName: NAME });
+  }
+  await tf.setBackend(NAME);
+  return { nn, b: backend };
+}
+
+/** Runs f on cpu and on simdnn with the same inputs (plain arrays in, Float32Array out). */
+async function both(f) {
+  await tf.setBackend('cpu');
+  const want = tf.tidy(() => f().dataSync().slice());
+  await tf.setBackend(NAME);
+  const got = tf.tidy(() => f().dataSync().slice());
+  return { want, got };
+}
+
+/** f32 results of different summation orders: |got − want| ≤ 1e-5·(1 + |want|); NaN only where cpu has NaN. */
+function assertClose(got, want, what) {
+  assert.is(got.length, want.length, `${what}: length`);
+  for (let i = 0; i < want.length; i++) {
+    if (Number.isNaN(want[i])) { assert.ok(Number.isNaN(got[i]), `${what}[${i}]: NaN expected, got ${got[i]}`); continue; }
+    const err = Math.abs(got[i] - want[i]);
+    if (!(err <= 1e-5 * (1 + Math.abs(want[i])))) assert.unreachable(`${what}[${i}]: ${got[i]} vs cpu ${want[i]}`);
+  }
+}
+
+const values = (n, seed) => { const r = rng(seed); return Array.from({ length: n }, () => r() * 2 - 1); };
+const size = (s) => s.reduce((a, b) => a * b, 1);
+
+/** Records the kernels the engine splits over threads (runSplit goes through nn.parallel). */
+function spy(nn) {
+  const seen = new Set(), parallel = nn.parallel;
+  nn.parallel = (jobs) => { for (const j of jobs) seen.add(j.fn); return parallel.call(nn, jobs); };
+  return { seen, restore: () => { nn.parallel = parallel; } };
+}
+
+test('NHWC MaxPool (2×2/2, 3×3/1 same, explicit padding, C not a multiple of 4, NaN) and FusedBatchNorm equal cpu', async () => {
+  const { nn } = await useBackend();
+  const s = spy(nn);
+  try {
+    const pools = [
+      { x: [2, 8, 8, 16], k: 2, strides: 2, pad: 'valid' },
+      { x: [1, 7, 9, 6], k: 3, strides: 1, pad: 'same' },
+      { x: [3, 5, 6, 7], k: [2, 3], strides: [1, 2], pad: 'same' },
+    ];
+    for (const [i, p] of pools.entries()) {
+      const xv = values(size(p.x), 40 + i);
+      const r = await both(() => tf.maxPool(tf.tensor4d(xv, p.x), p.k, p.strides, p.pad));
+      assertClose(r.got, r.want, `maxPool x [${p.x}] k ${p.k} strides ${p.strides} ${p.pad}`);
+    }
+    // A NaN in a window is the window's maximum on simdnn (PyTorch's rule, docs/tfjs.md); cpu skips NaNs.
+    await useBackend();
+    const nanX = values(16, 5); nanX[5] = NaN;
+    const pooled = tf.tidy(() => tf.maxPool(tf.tensor4d(nanX, [1, 4, 4, 1]), 2, 2, 'valid').dataSync().slice());
+    assert.ok(Number.isNaN(pooled[0]) && pooled.slice(1).every((v) => !Number.isNaN(v)), `NaN window: ${pooled}`);
+
+    for (const [i, shape] of [[4, 6, 5, 12], [2, 9, 9, 7], [64, 3]].entries()) {
+      const C = shape[shape.length - 1];
+      const xv = values(size(shape), 50 + i), mv = values(C, 60 + i), vv = values(C, 70 + i).map((v) => v * v + 0.1);
+      const ov = values(C, 80 + i), sv = values(C, 90 + i);
+      const r = await both(() => tf.batchNorm(tf.tensor(xv, shape), tf.tensor1d(mv), tf.tensor1d(vv), tf.tensor1d(ov), tf.tensor1d(sv), 1e-3));
+      assertClose(r.got, r.want, `batchNorm x [${shape}]`);
+    }
+  } finally {
+    s.restore();
+  }
+  assert.ok(s.seen.has('maxpool_nhwc'), 'the NHWC max-pool kernel ran');
+  assert.ok(s.seen.has('channel_affine_nhwc'), 'the NHWC batch-norm kernel ran');
+});
+
+test.run();

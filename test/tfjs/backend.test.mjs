@@ -277,6 +277,17 @@ test('SIMD broadcast arithmetic, Step, Square, unary ops, Tile and leading-axes 
         assert.equal(Array.from(g.values), Array.from(w.values), `${op} [${shape}]`);
       }
     }
+    // A slice of the whole tensor shares its data: it outlives the input, and the engine frees the data once.
+    {
+      const x = tf.tensor3d(values([2, 3, 4]), [2, 3, 4]);
+      const before = nn.memory().tensors;
+      const whole = tf.slice(x, [0, 0, 0], [2, 3, 4]);
+      assert.is(nn.memory().tensors, before, 'no new engine tensor for a whole-tensor slice');
+      const want = Array.from(await x.data());
+      x.dispose();
+      assert.equal(Array.from(await whole.data()), want, 'the slice outlives its input');
+      whole.dispose();
+    }
     // Tile along leading axes of size 1 (SIMD block copies of the whole input), float32 and int32.
     for (const [shape, reps, dtype] of [[[1, 1, 1, 16], [4, 5, 5, 1], 'float32'], [[1, 7], [9, 1], 'int32'], [[1, 3, 5], [4, 1, 1], 'float32']]) {
       const vals = dtype === 'int32' ? Int32Array.from(values(shape), (v) => Math.round(v * 100)) : values(shape);

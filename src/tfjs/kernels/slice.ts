@@ -38,6 +38,12 @@ function slice(args: KernelArgs): TensorInfo {
   const a = attrsOf<{ begin: number | number[]; size: number | number[] }>(args);
   const [begin, size] = slice_util.parseSliceParams(x as never, a.begin, a.size);
   slice_util.assertParamsValid(x as never, begin, size);
+  // The whole tensor (tfjs-layers' predict slices its input into batches, often one): share x's data, as Reshape
+  // does (tfjs never changes the data behind a dataId).
+  if (size.every((d, i) => d === x.shape[i])) {
+    args.backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: [...size], dtype: x.dtype };
+  }
   return sliceOp(args.backend, x, begin, size);
 }
 

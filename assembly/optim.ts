@@ -3,7 +3,8 @@ import { at, madd } from './vec';
 
 /**
  * SGD. g ← g + wd·p; with momentum: buf ← g on the first step, else buf ← μ·buf + (1 − dampening)·g;
- * nesterov: g ← g + μ·buf, otherwise g ← buf; then p ← p − lr·g. buf = 0 means no momentum.
+ * nesterov: g ← g + μ·buf, otherwise g ← buf; then p ← p − lr·g. buf = 0 means no momentum; on the first step
+ * buf is written, never read (the caller allocates it uninitialised).
  */
 export function sgd_step(p: usize, g: usize, buf: usize, n: i32, lr: f32, momentum: f32, dampening: f32,
                          nesterov: i32, wd: f32, first: i32): void {
@@ -17,7 +18,8 @@ export function sgd_step(p: usize, g: usize, buf: usize, n: i32, lr: f32, moment
       const pv = v128.load(at(p, i));
       let gv = madd(wdv, pv, v128.load(at(g, i)));
       if (buf) {
-        const b = madd(kv, v128.load(at(buf, i)), f32x4.mul(dv, gv));
+        // The first step never reads buf: its memory is not initialised (0·NaN would be NaN).
+        const b = first ? f32x4.mul(dv, gv) : madd(kv, v128.load(at(buf, i)), f32x4.mul(dv, gv));
         v128.store(at(buf, i), b);
         gv = nesterov ? madd(mv, b, gv) : b;
       }
@@ -28,7 +30,7 @@ export function sgd_step(p: usize, g: usize, buf: usize, n: i32, lr: f32, moment
     const pv = load<f32>(at(p, i));
     let gv = load<f32>(at(g, i)) + wd * pv;
     if (buf) {
-      const b = keep * load<f32>(at(buf, i)) + damp * gv;
+      const b = first ? damp * gv : keep * load<f32>(at(buf, i)) + damp * gv;
       store<f32>(at(buf, i), b);
       gv = nesterov ? gv + momentum * b : b;
     }

@@ -64,6 +64,24 @@ test('sgd / adam / adamw step the parameters exactly as the ops do', async () =>
   });
 });
 
+test('sgd with momentum: the first step does not read the (uninitialised) momentum buffer', async () => {
+  const nn = await getEngine();
+  await checkNoLeak(nn, () => {
+    for (const n of [37, 1000]) {   // a vector tail and the SIMD body
+      // Leave NaN in freed blocks of every size class the state may be given, so that its buffer starts as garbage.
+      const garbage = Array.from({ length: 8 }, () => nn.tensor(new Float32Array(n).fill(NaN), [n]));
+      for (const t of garbage) t.dispose();
+      const p = nn.tensor(randArr(3, n), [n]), g = nn.tensor(randArr(4, n), [n]);
+      const want = Float32Array.from(p.read(), (v, i) => v - 0.1 * (g.read()[i] + 0.01 * v));
+      const state = nn.ops.sgdStep(p, g, null, { lr: 0.1, momentum: 0.9, weightDecay: 0.01 });
+      assertClose(p.read(), want, `first momentum step, n = ${n}`);
+      assert.ok(state.momentumBuffer.read().every(Number.isFinite), `momentum buffer after the first step, n = ${n}`);
+      state.dispose();
+      p.dispose(); g.dispose();
+    }
+  });
+});
+
 test('optimizers: unbound (step(model)), skip parameters without a gradient, zeroGrad, dispose frees the state', async () => {
   const nn = await getEngine();
   await checkNoLeak(nn, () => {

@@ -65,6 +65,20 @@ const ADD = 0, SUB = 1, MUL = 2;                 // anything else: DIV
     else withScalar(op, a, load<f32>(b), y, n, false);
     return;
   }
+  if (ASC_FEATURE_SIMD) {
+    if ((m & 7) == 0) {
+      // Periods of whole vector pairs (per-channel data with C a multiple of 8): one flat loop, two vectors per
+      // step, whose index into the periodic operand wraps, instead of a short inner loop per period.
+      for (let i = 0, k = 0; i < n; i += 8) {
+        const pa = at(a, periodicA ? k : i), pb = at(b, periodicA ? i : k), py = at(y, i);
+        v128.store(py, op4(op, v128.load(pa), v128.load(pb)));
+        v128.store(py, op4(op, v128.load(pa, 16), v128.load(pb, 16)), 16);
+        k += 8;
+        if (k == m) k = 0;
+      }
+      return;
+    }
+  }
   for (let r = 0; r < n; r += m) {
     let k = 0;
     if (ASC_FEATURE_SIMD) {

@@ -244,12 +244,12 @@ test('SIMD broadcast arithmetic, Step, Square, unary ops, Tile and leading-axes 
   const rand = rng(37);
   const values = (shape) => Float32Array.from(uniform(rand, shape.reduce((a, b) => a * b, 1), -2, 2));
   await checkNoLeak(nn, async () => {
-    // Periods of 1 (scalars), multiples of 4 and not (10, 7: the kernel's scalar tail), on either side; sizes with
-    // SIMD tails (n mod 8 ≠ 0); RealDiv by values that include zeros and negative zeros.
+    // Periods of 1 (scalars), of multiples of 8 (the flat loop: 8, 16, 24), of 4 (12) and not (10, 7: the scalar
+    // tail), on either side; sizes with SIMD tails (n mod 8 ≠ 0); RealDiv by values that include zeros and −0.
     const cases = [
       [[4, 6, 6, 16], [16]], [[16], [4, 6, 6, 16]], [[3, 5, 5, 12], [1, 1, 1, 12]], [[1, 1, 12], [3, 5, 5, 12]],
       [[2, 9, 7, 10], [10]], [[7], [5, 3, 7]], [[5, 3, 7], [5, 3, 7]], [[333], [333]], [[4, 7, 7, 8], []], [[], [4, 7, 7, 8]],
-      [[1], [2, 3, 3, 5]], [[9, 10], [9, 10]], [[6, 20], [6, 1]],
+      [[1], [2, 3, 3, 5]], [[9, 10], [9, 10]], [[6, 20], [6, 1]], [[2, 5, 5, 24], [24]], [[8], [3, 4, 8]],
     ];
     for (const [as, bs] of cases) {
       for (const op of ['add', 'sub', 'mul', 'div']) {

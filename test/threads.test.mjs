@@ -34,6 +34,8 @@ const cases = [
   [[1, 7, 11, 10], [5, 7, 3, 3], { padding: 2, dilation: 2, paddingMode: 'circular' }],   // input channels 4/3, 3/2/2
   [[1, 9, 6, 6], [3, 9, 2, 2], {}],                              // input channels 5/4, 3/3/3
   [[1, 6, 7, 9], [16, 6, 1, 3], { padding: 1 }],                 // few taps per channel range: dWᵀ orientation
+  [[3, 8, 9, 11], [9, 8, 3, 3], { padding: 1 }],                 // Winograd forward: tile rows split across images
+  [[1, 16, 12, 12], [8, 16, 3, 3], { padding: 1 }],              // Winograd forward, one image
 ];
 
 for (const threads of [2, 3]) {
@@ -54,7 +56,7 @@ for (const threads of [2, 3]) {
         assert.equal([...b.db], [...a.db], `${name}: db identical`);
       }
     });
-    for (const fn of ['conv2d_forward_columns', 'conv2d_backward_data_channels', 'conv2d_backward_filter_channels']) {
+    for (const fn of ['conv2d_forward_columns', 'conv2d_backward_data_channels', 'conv2d_backward_filter_channels', 'conv2d_winograd']) {
       assert.ok(called.has(fn), `one-image cases ran ${fn}`);
     }
     one.dispose();

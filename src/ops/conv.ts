@@ -2,7 +2,7 @@
 // formulation of assembly/conv.ts; conv1d is conv2d on [N, C, 1, L].
 import type { Engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
-import { splitRange } from './parallel.js';
+import { splitRange, runSplit } from './parallel.js';
 import { checkOptional, checkTensor, fail, pair, posInt, nonNegInt, options, shapeStr, show } from './check.js';
 
 export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
@@ -175,8 +175,35 @@ function forwardByColumns(e: Engine, g: Geometry, x: Tensor, w: Tensor, b: Tenso
   })));
 }
 
+/**
+ * 3×3, stride 1, undilated, ungrouped, zero-padded, enough channels: Winograd F(2×2, 3×3) (assembly/winograd.ts),
+ * 16 instead of 36 multiplies per 2×2 outputs and channel pair. Threads take runs of tile rows (two output rows).
+ */
+function useWinograd(g: Geometry): boolean {
+  return g.KH === 3 && g.KW === 3 && g.SH === 1 && g.SW === 1 && g.DH === 1 && g.DW === 1 && g.groups === 1 &&
+    g.mode === 0 && g.Cin >= WINOGRAD_MIN_CHANNELS && g.Cout >= WINOGRAD_MIN_CHANNELS && g.OH >= 4 && g.OW >= 4;
+}
+
+const WINOGRAD_MIN_CHANNELS = 8;
+
+function forwardWinograd(e: Engine, g: Geometry, x: Tensor, w: Tensor, b: Tensor | null, y: Tensor, op: string): void {
+  const k = e.kernels;
+  const U = e.packs.get(w, `winograd ${g.Cout} ${g.Cin}`, k.winograd_weights_bytes(g.Cout, g.Cin), op,
+                        (dst) => k.winograd_pack_weights(w.offset, g.Cout, g.Cin, dst));
+  const tileRows = g.N * Math.ceil(g.OH / 2);
+  const flops = 2 * g.N * g.Cout * g.Cin * 9 * g.OH * g.OW;
+  runSplit(e, tileRows, flops, op, k.winograd_scratch_bytes(g.Cin, g.Cout, g.OH, g.OW, tileRows), (r0, count, scratch) => ({
+    fn: 'conv2d_winograd',
+    args: [x.offset, U, b ? b.offset : 0, y.offset, g.Cin, g.H, g.W, g.Cout, g.PT, g.PL, g.mode, g.OH, g.OW, r0, r0 + count, scratch],
+  }));
+}
+
 function forward(e: Engine, g: Geometry, x: Tensor, w: Tensor, b: Tensor | null, outShape: number[], op: string): Tensor {
   const y = e.empty(outShape, 'float32', op);
+  if (useWinograd(g)) {
+    forwardWinograd(e, g, x, w, b, y, op);
+    return y;
+  }
   if (g.N === 1 && g.groups === 1 && worthSplitting(e, g) && g.OH * g.OW >= 16 * e.threads) {
     forwardByColumns(e, g, x, w, b, y, op);
     return y;

@@ -1,0 +1,228 @@
+// 3×3, stride-1 convolution forward by Winograd's minimal filtering F(2×2, 3×3) (Lavin & Gray, "Fast Algorithms for
+// Convolutional Neural Networks", 2016): each 2×2 output tile is Y = Aᵀ[ Σ_c (G g_c Gᵀ) ⊙ (Bᵀ d_c B) ]A, with d_c the
+// 4×4 input patch of channel c. The channel sums are 16 GEMMs, one per position ξ of the 4×4 transformed tile:
+//   M_ξ[Cout × T] = U_ξ[Cout × Cin] · V_ξ[Cin × T],   U = G g Gᵀ (per weight version),   V = Bᵀ d B (per tile)
+// so a tile costs 16·Cin·Cout multiplies instead of 36·Cin·Cout. Transform matrices:
+//   Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1],   G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1],   Aᵀ = [1 1 1 0; 0 1 −1 −1].
+// The transforms run four tiles of a tile row per f32x4 (lanes = tiles).
+import { at } from './vec';
+import { MR, sgemm_packed, sgemm_scratch_bytes, pack_a_bytes } from './gemm';
+import { padImage } from './im2col';
+
+/** Tiles per GEMM batch: at most 256, and V_ξ (Cin × tiles floats) at most 128 KB, so that a batch works in L2. */
+// @ts-ignore: decorator
+@inline function batchTiles(Cin: i32): i32 {
+  return min(256, max(32, 32768 / Cin));
+}
+
+/** Bytes of the 16 packed U_ξ matrices (pack_a layout, Cout rows rounded up to MR). */
+export function winograd_weights_bytes(Cout: i32, Cin: i32): i32 {
+  return 16 * pack_a_bytes(Cout, Cin);
+}
+
+/** U_ξ = (G g Gᵀ)_ξ for every (o, i) of w [Cout, Cin, 3, 3], written straight into pack_a's panel layout. */
+export function winograd_pack_weights(w: usize, Cout: i32, Cin: i32, dst: usize): void {
+  const bytes = pack_a_bytes(Cout, Cin);
+  memory.fill(dst, 0, <usize>(16 * bytes));
+  for (let o = 0; o < Cout; o++) {
+    const q = o / MR, r = o - q * MR;
+    for (let i = 0; i < Cin; i++) {
+      const g = w + (<usize>((o * Cin + i) * 9) << 2);
+      for (let a = 0; a < 4; a++) {
+        // Row a of G·g (three values), then that row times Gᵀ (four values).
+        const t0 = gRow(g, a, 0), t1 = gRow(g, a, 1), t2 = gRow(g, a, 2);
+        const u0 = t0, u1 = (t0 + t1 + t2) * 0.5, u2 = (t0 - t1 + t2) * 0.5, u3 = t2;
+        const base = dst + (<usize>(((q * Cin + i) * MR + r)) << 2);
+        store<f32>(base + <usize>((a * 4) * bytes), u0);
+        store<f32>(base + <usize>((a * 4 + 1) * bytes), u1);
+        store<f32>(base + <usize>((a * 4 + 2) * bytes), u2);
+        store<f32>(base + <usize>((a * 4 + 3) * bytes), u3);
+      }
+    }
+  }
+}
+
+/** (G·g)[a][col] for the 3×3 filter g (row-major). */
+// @ts-ignore: decorator
+@inline function gRow(g: usize, a: i32, col: i32): f32 {
+  const g0 = load<f32>(at(g, col)), g1 = load<f32>(at(g, 3 + col)), g2 = load<f32>(at(g, 6 + col));
+  if (a == 0) return g0;
+  if (a == 1) return (g0 + g1 + g2) * 0.5;
+  if (a == 2) return (g0 - g1 + g2) * 0.5;
+  return g2;
+}
+
+/** Tile rows per batch for rows of tw tiles (at least one). */
+// @ts-ignore: decorator
+@inline function batchRows(Cin: i32, tw: i32): i32 {
+  return max(1, batchTiles(Cin) / tw);
+}
+
+/** Scratch one thread needs for up to `tileRows` tile rows: the padded image, V and M of one batch, the GEMM's packing. */
+export function winograd_scratch_bytes(Cin: i32, Cout: i32, OH: i32, OW: i32, tileRows: i32): i32 {
+  const th = (OH + 1) >> 1, tw = (OW + 1) >> 1;
+  const Hp = 2 * th + 2, Wp = 2 * tw + 2 + 8;
+  const tiles = min(batchRows(Cin, tw), tileRows) * tw;
+  return ((Cin * Hp * Wp * 4 + 15) & ~15) + 16 * Cin * tiles * 4 + 16 * Cout * tiles * 4 + sgemm_scratch_bytes();
+}
+
+/**
+ * y = conv3×3(x) + b for tile rows [g0, g1) of g = n·th + ty (th = ⌈OH/2⌉ tile rows per image; the split over
+ * threads). U: winograd_pack_weights. Padding PT/PL in front, by `mode` (padImage), zeros past the input.
+ */
+export function conv2d_winograd(x: usize, U: usize, b: usize, y: usize, Cin: i32, H: i32, W: i32, Cout: i32,
+                                PT: i32, PL: i32, mode: i32, OH: i32, OW: i32, g0: i32, g1: i32, scratch: usize): void {
+  const th = (OH + 1) >> 1, tw = (OW + 1) >> 1;
+  const Hp = 2 * th + 2, Wp = 2 * tw + 2 + 8;          // + 8: the last vector group's loads stay inside
+  const R = min(batchRows(Cin, tw), g1 - g0);
+  const img = scratch;
+  const V = img + ((<usize>(Cin * Hp * Wp) * 4 + 15) & ~15);
+  const M = V + (<usize>(16 * Cin * R * tw) << 2);
+  const gemmScratch = M + (<usize>(16 * Cout * R * tw) << 2);
+  const ub = pack_a_bytes(Cout, Cin);
+  let padded = -1;
+  // Batches of up to R tile rows, across image boundaries (a 14×14 output is only 49 tiles).
+  for (let gb = g0; gb < g1; gb += R) {
+    const rows = min(R, g1 - gb), T = rows * tw;
+    for (let r = 0; r < rows; r++) {
+      const g = gb + r, n = g / th, ty = g - n * th;
+      if (padded != n) {
+        padImage(x + (<usize>(n * Cin * H * W) << 2), Cin, H, W, PT, PL, mode, Hp, Wp, img);
+        padded = n;
+      }
+      for (let c = 0; c < Cin; c++) {
+        inputRow(img + (<usize>((c * Hp + 2 * ty) * Wp) << 2), Wp, tw, V + (<usize>(c * T + r * tw) << 2), Cin * T);
+      }
+    }
+    for (let xi = 0; xi < 16; xi++) {
+      sgemm_packed(Cout, T, Cin, U + <usize>(xi * ub), V + (<usize>(xi * Cin * T) << 2), T, 1,
+                   M + (<usize>(xi * Cout * T) << 2), T, 0, gemmScratch, 0);
+    }
+    for (let r = 0; r < rows; r++) {
+      const g = gb + r, n = g / th, ty = g - n * th;
+      const yn = y + (<usize>(n * Cout * OH * OW) << 2);
+      for (let o = 0; o < Cout; o++) {
+        const bias: f32 = b ? load<f32>(at(b, o)) : 0;
+        outputRow(M + (<usize>(o * T + r * tw) << 2), Cout * T, yn + (<usize>(o * OH * OW) << 2), 2 * ty, OH, OW, tw, bias);
+      }
+    }
+  }
+}
+
+/**
+ * V_ξ for the tw tiles of one tile row: src is the padded plane at the tile row's first input row, dst the row's
+ * first tile in V_0; V_ξ is `xiStride` floats after V_0.
+ */
+function inputRow(src: usize, Wp: i32, tw: i32, dst: usize, xiStride: i32): void {
+  const row = <usize>Wp << 2, xs = <usize>xiStride << 2;
+  let tx = 0;
+  if (ASC_FEATURE_SIMD) {
+    // Four tiles per vector: tile t's column j is input column 2t + j — even/odd lanes of two loads.
+    for (; tx + 4 <= tw; tx += 4) {
+      const s = src + (<usize>(2 * tx) << 2);
+      for (let half = 0; half < 2; half++) {
+        // half 0: patch columns 0 and 1 (offset 0); half 1: columns 2 and 3 (offset 2).
+        const p = s + (<usize>(2 * half) << 2);
+        let a = v128.load(p), b = v128.load(p, 16);
+        const e0 = v128.shuffle<f32>(a, b, 0, 2, 4, 6), o0 = v128.shuffle<f32>(a, b, 1, 3, 5, 7);
+        a = v128.load(p + row); b = v128.load(p + row, 16);
+        const e1 = v128.shuffle<f32>(a, b, 0, 2, 4, 6), o1 = v128.shuffle<f32>(a, b, 1, 3, 5, 7);
+        a = v128.load(p + 2 * row); b = v128.load(p + 2 * row, 16);
+        const e2 = v128.shuffle<f32>(a, b, 0, 2, 4, 6), o2 = v128.shuffle<f32>(a, b, 1, 3, 5, 7);
+        a = v128.load(p + 3 * row); b = v128.load(p + 3 * row, 16);
+        const e3 = v128.shuffle<f32>(a, b, 0, 2, 4, 6), o3 = v128.shuffle<f32>(a, b, 1, 3, 5, 7);
+        // Bᵀ·d down the columns (rows of the patch): s0 = d0 − d2, s1 = d1 + d2, s2 = d2 − d1, s3 = d1 − d3.
+        const j0 = 2 * half;
+        store4(dst, xs, tx, 0 * 4 + j0, f32x4.sub(e0, e2)); store4(dst, xs, tx, 0 * 4 + j0 + 1, f32x4.sub(o0, o2));
+        store4(dst, xs, tx, 1 * 4 + j0, f32x4.add(e1, e2)); store4(dst, xs, tx, 1 * 4 + j0 + 1, f32x4.add(o1, o2));
+        store4(dst, xs, tx, 2 * 4 + j0, f32x4.sub(e2, e1)); store4(dst, xs, tx, 2 * 4 + j0 + 1, f32x4.sub(o2, o1));
+        store4(dst, xs, tx, 3 * 4 + j0, f32x4.sub(e1, e3)); store4(dst, xs, tx, 3 * 4 + j0 + 1, f32x4.sub(o1, o3));
+      }
+      // ·B across each row i of s (now stored at ξ = 4i + j): V[i][0] = s0 − s2, V[i][1] = s1 + s2,
+      // V[i][2] = s2 − s1, V[i][3] = s1 − s3, in place.
+      for (let i = 0; i < 4; i++) {
+        const q = dst + (<usize>tx << 2) + <usize>(4 * i) * xs;
+        const s0 = v128.load(q), s1 = v128.load(q + xs), s2 = v128.load(q + 2 * xs), s3 = v128.load(q + 3 * xs);
+        v128.store(q, f32x4.sub(s0, s2));
+        v128.store(q + xs, f32x4.add(s1, s2));
+        v128.store(q + 2 * xs, f32x4.sub(s2, s1));
+        v128.store(q + 3 * xs, f32x4.sub(s1, s3));
+      }
+    }
+  }
+  for (; tx < tw; tx++) {
+    const s = src + (<usize>(2 * tx) << 2);
+    for (let j = 0; j < 4; j++) {
+      const d0 = load<f32>(at(s, j)), d1 = load<f32>(at(s + row, j)), d2 = load<f32>(at(s + 2 * row, j)), d3 = load<f32>(at(s + 3 * row, j));
+      store<f32>(at(dst + <usize>j * xs, tx), d0 - d2);
+      store<f32>(at(dst + <usize>(4 + j) * xs, tx), d1 + d2);
+      store<f32>(at(dst + <usize>(8 + j) * xs, tx), d2 - d1);
+      store<f32>(at(dst + <usize>(12 + j) * xs, tx), d1 - d3);
+    }
+    for (let i = 0; i < 4; i++) {
+      const q = at(dst, tx) + <usize>(4 * i) * xs;
+      const s0 = load<f32>(q), s1 = load<f32>(q + xs), s2 = load<f32>(q + 2 * xs), s3 = load<f32>(q + 3 * xs);
+      store<f32>(q, s0 - s2);
+      store<f32>(q + xs, s1 + s2);
+      store<f32>(q + 2 * xs, s2 - s1);
+      store<f32>(q + 3 * xs, s1 - s3);
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function store4(dst: usize, xs: usize, tx: i32, xi: i32, v: v128): void {
+  v128.store(dst + (<usize>tx << 2) + <usize>xi * xs, v);
+}
+
+/**
+ * One tile row of output channel o: m is M_0 at the row's first tile (M_ξ `xiStride` floats further), y the
+ * channel's plane; writes output rows oy and oy + 1 (if < OH), columns < OW.
+ */
+function outputRow(m: usize, xiStride: i32, y: usize, oy: i32, OH: i32, OW: i32, tw: i32, bias: f32): void {
+  const xs = <usize>xiStride << 2;
+  const y0 = y + (<usize>(oy * OW) << 2), y1 = y0 + (<usize>OW << 2);
+  const two = oy + 1 < OH;
+  let tx = 0;
+  if (ASC_FEATURE_SIMD) {
+    const bv = f32x4.splat(bias);
+    for (; tx + 4 <= tw && 2 * tx + 8 <= OW; tx += 4) {
+      const q = m + (<usize>tx << 2);
+      // Aᵀ·m down the columns: u0 = m0 + m1 + m2, u1 = m1 − m2 − m3 (row i of m at ξ = 4i + j).
+      let a0 = v128.load(q), a1 = v128.load(q + 4 * xs), a2 = v128.load(q + 8 * xs), a3 = v128.load(q + 12 * xs);
+      const u00 = f32x4.add(f32x4.add(a0, a1), a2), u10 = f32x4.sub(f32x4.sub(a1, a2), a3);
+      a0 = v128.load(q + xs); a1 = v128.load(q + 5 * xs); a2 = v128.load(q + 9 * xs); a3 = v128.load(q + 13 * xs);
+      const u01 = f32x4.add(f32x4.add(a0, a1), a2), u11 = f32x4.sub(f32x4.sub(a1, a2), a3);
+      a0 = v128.load(q + 2 * xs); a1 = v128.load(q + 6 * xs); a2 = v128.load(q + 10 * xs); a3 = v128.load(q + 14 * xs);
+      const u02 = f32x4.add(f32x4.add(a0, a1), a2), u12 = f32x4.sub(f32x4.sub(a1, a2), a3);
+      a0 = v128.load(q + 3 * xs); a1 = v128.load(q + 7 * xs); a2 = v128.load(q + 11 * xs); a3 = v128.load(q + 15 * xs);
+      const u03 = f32x4.add(f32x4.add(a0, a1), a2), u13 = f32x4.sub(f32x4.sub(a1, a2), a3);
+      // ·A across: y[i][0] = u0 + u1 + u2, y[i][1] = u1 − u2 − u3; tile t's two columns interleave at 2t, 2t + 1.
+      const r00 = f32x4.add(f32x4.add(f32x4.add(u00, u01), u02), bv), r01 = f32x4.add(f32x4.sub(f32x4.sub(u01, u02), u03), bv);
+      v128.store(at(y0, 2 * tx), v128.shuffle<f32>(r00, r01, 0, 4, 1, 5));
+      v128.store(at(y0, 2 * tx), v128.shuffle<f32>(r00, r01, 2, 6, 3, 7), 16);
+      if (two) {
+        const r10 = f32x4.add(f32x4.add(f32x4.add(u10, u11), u12), bv), r11 = f32x4.add(f32x4.sub(f32x4.sub(u11, u12), u13), bv);
+        v128.store(at(y1, 2 * tx), v128.shuffle<f32>(r10, r11, 0, 4, 1, 5));
+        v128.store(at(y1, 2 * tx), v128.shuffle<f32>(r10, r11, 2, 6, 3, 7), 16);
+      }
+    }
+  }
+  for (; tx < tw; tx++) {
+    const q = at(m, tx);
+    let u0a: f32 = 0, u0b: f32 = 0, u0c: f32 = 0, u0d: f32 = 0, u1a: f32 = 0, u1b: f32 = 0, u1c: f32 = 0, u1d: f32 = 0;
+    for (let j = 0; j < 4; j++) {
+      const m0 = load<f32>(q + <usize>j * xs), m1 = load<f32>(q + <usize>(4 + j) * xs);
+      const m2 = load<f32>(q + <usize>(8 + j) * xs), m3 = load<f32>(q + <usize>(12 + j) * xs);
+      const u0 = m0 + m1 + m2, u1 = m1 - m2 - m3;
+      if (j == 0) { u0a = u0; u1a = u1; } else if (j == 1) { u0b = u0; u1b = u1; } else if (j == 2) { u0c = u0; u1c = u1; } else { u0d = u0; u1d = u1; }
+    }
+    const ox = 2 * tx;
+    store<f32>(at(y0, ox), u0a + u0b + u0c + bias);
+    if (ox + 1 < OW) store<f32>(at(y0, ox + 1), u0b - u0c - u0d + bias);
+    if (two) {
+      store<f32>(at(y1, ox), u1a + u1b + u1c + bias);
+      if (ox + 1 < OW) store<f32>(at(y1, ox + 1), u1b - u1c - u1d + bias);
+    }
+  }
+}

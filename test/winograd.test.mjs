@@ -1,0 +1,85 @@
+// The Winograd F(2×2, 3×3) forward (assembly/winograd.ts), which conv2d takes for 3×3 stride-1 undilated ungrouped
+// zero-padded convolutions with ≥ 8 input and output channels: against the float64 reference on shapes that reach
+// every path (odd output sizes, tile rows that are not a multiple of four tiles, outputs narrower than eight, batches of
+// tiles spanning images, more input channels than one K slice), checking that the Winograd kernel ran; the other
+// convolutions keep the direct GEMM.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as R from './reference.mjs';
+import { getEngine, checkNoLeak, assertClose, disposeAll, rng } from './helpers.mjs';
+
+/** Records the kernels the engine runs through nn.parallel (every conv forward does). */
+function spy(nn) {
+  const seen = [], parallel = nn.parallel;
+  nn.parallel = (jobs) => { seen.push(...jobs.map((j) => j.fn)); return parallel.call(nn, jobs); };
+  return { seen, restore: () => { nn.parallel = parallel; } };
+}
+
+function run(nn, rand, xs, ws, opts, bias) {
+  const xd = Float64Array.from({ length: R.prod(xs) }, () => rand() * 2 - 1);
+  const wd = Float64Array.from({ length: R.prod(ws) }, () => rand() * 2 - 1);
+  const bd = Float64Array.from({ length: ws[0] }, () => rand() - 0.5);
+  const want = R.conv2d(R.T(xd, xs), R.T(wd, ws), bias ? R.T(bd, [ws[0]]) : null, opts);
+  const x = nn.tensor(xd, xs), w = nn.tensor(wd, ws), b = bias ? nn.tensor(bd, [ws[0]]) : null;
+  const y = nn.ops.conv2d(x, w, b, opts);
+  try {
+    assert.equal(y.shape, want.shape, `x [${xs}] w [${ws}] ${JSON.stringify(opts)}: shape`);
+    assertClose(y.read(), want.data, `x [${xs}] w [${ws}] ${JSON.stringify(opts)}${bias ? ' + bias' : ''}`);
+  } finally {
+    disposeAll([x, w, b, y]);
+  }
+}
+
+test('Winograd F(2×2, 3×3) forward equals the float64 reference (1e-4 rule) on every path', async () => {
+  const nn = await getEngine();
+  const rand = rng(21);
+  const cases = [
+    { x: [2, 8, 9, 11], w: [9, 8, 3, 3], opts: { padding: 1 } },              // odd sizes, Cout not a multiple of MR
+    { x: [1, 16, 4, 4], w: [8, 16, 3, 3], opts: { padding: 1 } },             // the smallest output taken
+    { x: [3, 12, 10, 21], w: [16, 12, 3, 3], opts: {} },                      // unpadded: 8 × 19 outputs
+    { x: [1, 8, 13, 37], w: [8, 8, 3, 3], opts: { padding: 'same' } },        // 19 tiles a row: vector groups + rest
+    { x: [1, 8, 10, 30], w: [12, 8, 3, 3], opts: { padding: [0, 2, 1, 0] } }, // uneven padding
+    { x: [2, 300, 6, 6], w: [10, 300, 3, 3], opts: { padding: 1 } },          // Cin > one 256-deep K slice
+    { x: [40, 8, 6, 6], w: [8, 8, 3, 3], opts: { padding: 1 } },              // tile batches spanning images
+    { x: [1, 32, 17, 64], w: [24, 32, 3, 3], opts: { padding: 1 } },          // several batches of one image
+  ];
+  await checkNoLeak(nn, () => {
+    const s = spy(nn);
+    try {
+      for (const [i, c] of cases.entries()) {
+        s.seen.length = 0;
+        run(nn, rand, c.x, c.w, c.opts, i % 2 === 0);
+        assert.ok(s.seen.includes('conv2d_winograd'), `x [${c.x}] w [${c.w}]: the Winograd kernel ran (ran ${s.seen})`);
+      }
+    } finally {
+      s.restore();
+    }
+  });
+});
+
+test('convolutions Winograd does not take keep the direct GEMM', async () => {
+  const nn = await getEngine();
+  const rand = rng(22);
+  const cases = [
+    { x: [1, 4, 9, 9], w: [8, 4, 3, 3], opts: { padding: 1 } },                              // Cin < 8
+    { x: [1, 8, 9, 9], w: [8, 8, 3, 3], opts: { padding: 1, stride: 2 } },                   // strided
+    { x: [1, 8, 9, 9], w: [8, 8, 3, 3], opts: { padding: 2, dilation: 2 } },                 // dilated
+    { x: [1, 8, 9, 9], w: [8, 8, 3, 3], opts: { padding: 1, paddingMode: 'reflect' } },      // not zero padding
+    { x: [1, 16, 9, 9], w: [16, 8, 3, 3], opts: { padding: 1, groups: 2 } },                 // grouped
+    { x: [1, 8, 4, 3], w: [8, 8, 3, 3], opts: {} },                                          // output under 4 wide
+  ];
+  await checkNoLeak(nn, () => {
+    const s = spy(nn);
+    try {
+      for (const c of cases) {
+        s.seen.length = 0;
+        run(nn, rand, c.x, c.w, c.opts, true);
+        assert.not.ok(s.seen.includes('conv2d_winograd'), `x [${c.x}] ${JSON.stringify(c.opts)}: direct GEMM`);
+      }
+    } finally {
+      s.restore();
+    }
+  });
+});
+
+test.run();

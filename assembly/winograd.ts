@@ -20,19 +20,24 @@ export function winograd_weights_bytes(Cout: i32, Cin: i32): i32 {
   return 16 * pack_a_bytes(Cout, Cin);
 }
 
-/** U_ξ = (G g Gᵀ)_ξ for every (o, i) of w [Cout, Cin, 3, 3], written straight into pack_a's panel layout. */
-export function winograd_pack_weights(w: usize, Cout: i32, Cin: i32, dst: usize): void {
-  const bytes = pack_a_bytes(Cout, Cin);
+/**
+ * U_ξ = (G g Gᵀ)_ξ for every filter g of w [Cout, Cin, 3, 3], written straight into pack_a's panel layout (rows o,
+ * columns i). flipped = 1: the filters of the backward-data convolution instead — rows are w's input channels,
+ * columns its output channels, each filter turned by 180° (dx = conv3×3(dy, w′), w′[i, o] = rot180(w[o, i])).
+ */
+export function winograd_pack_weights(w: usize, Cout: i32, Cin: i32, flipped: i32, dst: usize): void {
+  const rows = flipped ? Cin : Cout, cols = flipped ? Cout : Cin;
+  const bytes = pack_a_bytes(rows, cols);
   memory.fill(dst, 0, <usize>(16 * bytes));
-  for (let o = 0; o < Cout; o++) {
+  for (let o = 0; o < rows; o++) {
     const q = o / MR, r = o - q * MR;
-    for (let i = 0; i < Cin; i++) {
-      const g = w + (<usize>((o * Cin + i) * 9) << 2);
+    for (let i = 0; i < cols; i++) {
+      const g = w + (<usize>((flipped ? i * Cin + o : o * Cin + i) * 9) << 2);
       for (let a = 0; a < 4; a++) {
         // Row a of G·g (three values), then that row times Gᵀ (four values).
-        const t0 = gRow(g, a, 0), t1 = gRow(g, a, 1), t2 = gRow(g, a, 2);
+        const t0 = gRow(g, flipped, a, 0), t1 = gRow(g, flipped, a, 1), t2 = gRow(g, flipped, a, 2);
         const u0 = t0, u1 = (t0 + t1 + t2) * 0.5, u2 = (t0 - t1 + t2) * 0.5, u3 = t2;
-        const base = dst + (<usize>(((q * Cin + i) * MR + r)) << 2);
+        const base = dst + (<usize>((q * cols + i) * MR + r) << 2);
         store<f32>(base + <usize>((a * 4) * bytes), u0);
         store<f32>(base + <usize>((a * 4 + 1) * bytes), u1);
         store<f32>(base + <usize>((a * 4 + 2) * bytes), u2);
@@ -42,14 +47,19 @@ export function winograd_pack_weights(w: usize, Cout: i32, Cin: i32, dst: usize)
   }
 }
 
-/** (G·g)[a][col] for the 3×3 filter g (row-major). */
+/** (G·g)[a][col] for the 3×3 filter at g (row-major), or for the filter turned by 180° (flipped). */
 // @ts-ignore: decorator
-@inline function gRow(g: usize, a: i32, col: i32): f32 {
-  const g0 = load<f32>(at(g, col)), g1 = load<f32>(at(g, 3 + col)), g2 = load<f32>(at(g, 6 + col));
+@inline function gRow(g: usize, flipped: i32, a: i32, col: i32): f32 {
+  const g0 = tap(g, flipped, 0, col), g1 = tap(g, flipped, 1, col), g2 = tap(g, flipped, 2, col);
   if (a == 0) return g0;
   if (a == 1) return (g0 + g1 + g2) * 0.5;
   if (a == 2) return (g0 - g1 + g2) * 0.5;
   return g2;
+}
+
+// @ts-ignore: decorator
+@inline function tap(g: usize, flipped: i32, row: i32, col: i32): f32 {
+  return load<f32>(at(g, flipped ? 8 - 3 * row - col : 3 * row + col));
 }
 
 /** Tile rows per batch for rows of tw tiles (at least one). */

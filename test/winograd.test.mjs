@@ -57,6 +57,54 @@ test('Winograd F(2×2, 3×3) forward equals the float64 reference (1e-4 rule) on
   });
 });
 
+/** dx[n, c, ih, iw] = Σ dy[n, o, oh, ow]·w[o, c, kh, kw] over ih = oh − PT + kh, iw = ow − PL + kw, in float64. */
+function referenceDx(dy, [N, Cout, OH, OW], w, [, Cin], [H, W], PT, PL) {
+  const dx = new Float64Array(N * Cin * H * W);
+  for (let n = 0; n < N; n++) for (let o = 0; o < Cout; o++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
+    const g = dy[((n * Cout + o) * OH + oh) * OW + ow];
+    for (let c = 0; c < Cin; c++) for (let kh = 0; kh < 3; kh++) for (let kw = 0; kw < 3; kw++) {
+      const ih = oh - PT + kh, iw = ow - PL + kw;
+      if (ih >= 0 && ih < H && iw >= 0 && iw < W) dx[((n * Cin + c) * H + ih) * W + iw] += g * w[((o * Cin + c) * 3 + kh) * 3 + kw];
+    }
+  }
+  return dx;
+}
+
+test('backward data through Winograd (the 180°-turned, transposed filters) equals the float64 reference', async () => {
+  const nn = await getEngine();
+  const rand = rng(23);
+  const cases = [
+    { x: [2, 8, 9, 11], w: [9, 8, 3, 3], pad: [1, 1, 1, 1] },
+    { x: [3, 12, 10, 21], w: [16, 12, 3, 3], pad: [0, 0, 0, 0] },
+    { x: [1, 8, 10, 30], w: [12, 8, 3, 3], pad: [0, 2, 1, 0] },
+    { x: [1, 10, 7, 5], w: [300, 10, 3, 3], pad: [2, 2, 2, 2] },            // Cout > one K slice; padding 2
+  ];
+  await checkNoLeak(nn, () => {
+    const s = spy(nn);
+    try {
+      for (const c of cases) {
+        const [PT, PB, PL, PR] = c.pad;
+        const OH = c.x[2] + PT + PB - 2, OW = c.x[3] + PL + PR - 2;
+        const dyShape = [c.x[0], c.w[0], OH, OW];
+        const xd = Float64Array.from({ length: R.prod(c.x) }, () => rand() * 2 - 1);
+        const wd = Float64Array.from({ length: R.prod(c.w) }, () => rand() * 2 - 1);
+        const dyd = Float64Array.from({ length: R.prod(dyShape) }, () => rand() * 2 - 1);
+        const x = nn.tensor(xd, c.x), w = nn.tensor(wd, c.w), dy = nn.tensor(dyd, dyShape);
+        s.seen.length = 0;
+        const g = nn.ops.conv2dBackward(dy, x, w, { padding: c.pad }, { weight: false, bias: false });
+        try {
+          assertClose(g.dx.read(), referenceDx(R.f32(dyd), dyShape, R.f32(wd), c.w, c.x.slice(2), PT, PL), `dx x [${c.x}] w [${c.w}] padding [${c.pad}]`);
+          assert.ok(s.seen.includes('conv2d_winograd'), `x [${c.x}] w [${c.w}]: dx through the Winograd kernel`);
+        } finally {
+          disposeAll([x, w, dy, g.dx]);
+        }
+      }
+    } finally {
+      s.restore();
+    }
+  });
+});
+
 test('convolutions Winograd does not take keep the direct GEMM', async () => {
   const nn = await getEngine();
   const rand = rng(22);

@@ -189,12 +189,32 @@ const WINOGRAD_MIN_CHANNELS = 8;
 function forwardWinograd(e: Engine, g: Geometry, x: Tensor, w: Tensor, b: Tensor | null, y: Tensor, op: string): void {
   const k = e.kernels;
   const U = e.packs.get(w, `winograd ${g.Cout} ${g.Cin}`, k.winograd_weights_bytes(g.Cout, g.Cin), op,
-                        (dst) => k.winograd_pack_weights(w.offset, g.Cout, g.Cin, dst));
+                        (dst) => k.winograd_pack_weights(w.offset, g.Cout, g.Cin, 0, dst));
   const tileRows = g.N * Math.ceil(g.OH / 2);
   const flops = 2 * g.N * g.Cout * g.Cin * 9 * g.OH * g.OW;
   runSplit(e, tileRows, flops, op, k.winograd_scratch_bytes(g.Cin, g.Cout, g.OH, g.OW, tileRows), (r0, count, scratch) => ({
     fn: 'conv2d_winograd',
     args: [x.offset, U, b ? b.offset : 0, y.offset, g.Cin, g.H, g.W, g.Cout, g.PT, g.PL, g.mode, g.OH, g.OW, r0, r0 + count, scratch],
+  }));
+}
+
+/**
+ * dx of a Winograd-eligible convolution padded by at most 2 on each side is itself one: a 3×3 stride-1 convolution of
+ * dy (Cout → Cin channels) with the filters turned by 180° and transposed, padded 2 − PT on top and 2 − PL on the left.
+ */
+function useWinogradData(g: Geometry): boolean {
+  return useWinograd(g) && Math.max(g.PT, g.PB, g.PL, g.PR) <= 2 && g.H >= 4 && g.W >= 4;
+}
+
+function backwardDataWinograd(e: Engine, g: Geometry, dy: Tensor, w: Tensor, dx: Tensor, op: string): void {
+  const k = e.kernels;
+  const U = e.packs.get(w, `winograd dx ${g.Cout} ${g.Cin}`, k.winograd_weights_bytes(g.Cin, g.Cout), op,
+                        (dst) => k.winograd_pack_weights(w.offset, g.Cout, g.Cin, 1, dst));
+  const tileRows = g.N * Math.ceil(g.H / 2);
+  const flops = 2 * g.N * g.Cout * g.Cin * 9 * g.OH * g.OW;
+  runSplit(e, tileRows, flops, op, k.winograd_scratch_bytes(g.Cout, g.Cin, g.H, g.W, tileRows), (r0, count, scratch) => ({
+    fn: 'conv2d_winograd',
+    args: [dy.offset, U, 0, dx.offset, g.Cout, g.OH, g.OW, g.Cin, 2 - g.PT, 2 - g.PL, 0, g.H, g.W, r0, r0 + count, scratch],
   }));
 }
 
@@ -246,7 +266,9 @@ function backward(e: Engine, g: Geometry, dy: Tensor, x: Tensor, w: Tensor, flag
   if (flags.bias ?? true) grads.db = e.empty([g.Cout], 'float32', op);
   const inImage = g.Cin * g.H * g.W * 4, outImage = g.Cout * g.OH * g.OW * 4, K = (g.Cin / g.groups) * g.KH * g.KW;
   const byInputChannels = inputChannelParts(e, g);
-  if (grads.dx && byInputChannels) {
+  if (grads.dx && useWinogradData(g)) {
+    backwardDataWinograd(e, g, dy, w, grads.dx, op);
+  } else if (grads.dx && byInputChannels) {
     e.parallel(byInputChannels.map(([c0, count], t) => ({
       fn: 'conv2d_backward_data_channels',
       args: [dy.offset, w.offset, grads.dx!.offset, ...kernelArgs(g), c0, c0 + count, channelScratch(e, g, count, op, t)],

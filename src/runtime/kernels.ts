@@ -22,7 +22,7 @@ export interface Kernels {
   conv2d_backward_data(dy: Ptr, w: Ptr, dx: Ptr, ...geometry: number[]): void;
   conv2d_backward_filter(dy: Ptr, x: Ptr, dw: Ptr, db: Ptr, ...geometry: number[]): void;
   winograd_weights_bytes(Cout: number, Cin: number): number;
-  winograd_pack_weights(w: Ptr, Cout: number, Cin: number, dst: Ptr): void;
+  winograd_pack_weights(w: Ptr, Cout: number, Cin: number, flipped: number, dst: Ptr): void;
   winograd_scratch_bytes(Cin: number, Cout: number, OH: number, OW: number, tileRows: number): number;
   maxpool2d_forward(x: Ptr, y: Ptr, idx: Ptr, P: number, H: number, W: number, KH: number, KW: number,
                     SH: number, SW: number, PH: number, PW: number, DH: number, DW: number, OH: number, OW: number): void;

@@ -6,8 +6,8 @@
 //   Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1],   G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1],   Aᵀ = [1 1 1 0; 0 1 −1 −1].
 // The transforms run four tiles of a tile row per f32x4 (lanes = tiles).
 import { at } from './vec';
-import { MR, sgemm_packed, sgemm_scratch_bytes, pack_a_bytes } from './gemm';
-import { padImage } from './im2col';
+import { MR, sgemm, sgemm_packed, sgemm_scratch_bytes, pack_a_bytes } from './gemm';
+import { padImage, PAD_ZEROS } from './im2col';
 
 /** Tiles per GEMM batch: at most 256, and V_ξ (Cin × tiles floats) at most 128 KB, so that a batch works in L2. */
 // @ts-ignore: decorator
@@ -233,6 +233,134 @@ function outputRow(m: usize, xiStride: i32, y: usize, oy: i32, OH: i32, OW: i32,
     if (two) {
       store<f32>(at(y1, ox), u1a + u1b + u1c + bias);
       if (ox + 1 < OW) store<f32>(at(y1, ox + 1), u1b - u1c - u1d + bias);
+    }
+  }
+}
+
+// Backward filter by F(3×3, 2×2): dW[o, c] = Σ_{n, tiles} (3×3 correlation of a 4×4 input patch with a 2×2 tile of dy)
+//   = Aᵀ[ Σ_{n, t} (G′ dy_t G′ᵀ) ⊙ (Bᵀ d_t B) ]A,   Aᵀ = [1 1 1 0; 0 1 −1 0; 0 1 1 1],   G′ = [1 0; ½ ½; ½ −½; 0 −1],
+// with the forward's input transform Bᵀ d B (F(3×3, 2×2)'s own Bᵀ differs from it by the sign of its last row, which
+// G′ carries instead). The sums over tiles are 16 GEMMs M_ξ[Cout × Cin] += D_ξ[Cout × T] · V_ξ[Cin × T]ᵀ.
+
+/** Scratch one thread needs for conv2d_winograd_filter over up to tileRows tile rows. */
+export function winograd_filter_scratch_bytes(Cin: i32, Cout: i32, OH: i32, OW: i32, tileRows: i32): i32 {
+  const th = (OH + 1) >> 1, tw = (OW + 1) >> 1;
+  const Hp = 2 * th + 2, Wp = 2 * tw + 2 + 8, dyW = 2 * tw + 8;
+  const tiles = min(batchRows(max(Cin, Cout), tw), tileRows) * tw;
+  return ((Cin * Hp * Wp * 4 + 15) & ~15) + ((Cout * 2 * th * dyW * 4 + 15) & ~15) + 16 * (Cin + Cout) * tiles * 4 +
+         sgemm_scratch_bytes();
+}
+
+/**
+ * The transformed-domain sums M_ξ[o, c] (16 × Cout × Cin floats at M, overwritten) over tile rows [g0, g1) of
+ * g = n·th + ty; winograd_filter_finish adds the threads' M and transforms them into dW.
+ */
+export function conv2d_winograd_filter(x: usize, dy: usize, M: usize, Cin: i32, H: i32, W: i32, Cout: i32,
+                                       PT: i32, PL: i32, OH: i32, OW: i32, g0: i32, g1: i32, scratch: usize): void {
+  if (g1 <= g0) {                                       // an empty share still owes its (zero) partial sums
+    memory.fill(M, 0, <usize>(16 * Cout * Cin) << 2);
+    return;
+  }
+  const th = (OH + 1) >> 1, tw = (OW + 1) >> 1;
+  const Hp = 2 * th + 2, Wp = 2 * tw + 2 + 8, dyH = 2 * th, dyW = 2 * tw + 8;
+  const R = min(batchRows(max(Cin, Cout), tw), g1 - g0);
+  const img = scratch;
+  const dyp = img + ((<usize>(Cin * Hp * Wp) * 4 + 15) & ~15);
+  const V = dyp + ((<usize>(Cout * dyH * dyW) * 4 + 15) & ~15);
+  const D = V + (<usize>(16 * Cin * R * tw) << 2);
+  const gemmScratch = D + (<usize>(16 * Cout * R * tw) << 2);
+  let padded = -1;
+  for (let gb = g0; gb < g1; gb += R) {
+    const rows = min(R, g1 - gb), T = rows * tw;
+    for (let r = 0; r < rows; r++) {
+      const g = gb + r, n = g / th, ty = g - n * th;
+      if (padded != n) {
+        padImage(x + (<usize>(n * Cin * H * W) << 2), Cin, H, W, PT, PL, PAD_ZEROS, Hp, Wp, img);
+        padImage(dy + (<usize>(n * Cout * OH * OW) << 2), Cout, OH, OW, 0, 0, PAD_ZEROS, dyH, dyW, dyp);
+        padded = n;
+      }
+      for (let c = 0; c < Cin; c++) {
+        inputRow(img + (<usize>((c * Hp + 2 * ty) * Wp) << 2), Wp, tw, V + (<usize>(c * T + r * tw) << 2), Cin * T);
+      }
+      for (let o = 0; o < Cout; o++) {
+        dyRow(dyp + (<usize>((o * dyH + 2 * ty) * dyW) << 2), dyW, tw, D + (<usize>(o * T + r * tw) << 2), Cout * T);
+      }
+    }
+    for (let xi = 0; xi < 16; xi++) {
+      // M_ξ[o, c] (+)= Σ_t D_ξ[o, t]·V_ξ[c, t]: B[t, c] = V_ξ[c, t] (row stride 1, column stride T).
+      sgemm(Cout, Cin, T, D + (<usize>(xi * Cout * T) << 2), T, 1, V + (<usize>(xi * Cin * T) << 2), 1, T,
+            M + (<usize>(xi * Cout * Cin) << 2), Cin, gb > g0 ? 1 : 0, gemmScratch);
+    }
+  }
+}
+
+/** dW = Aᵀ(Σ_p M_p)A for every (o, c): `parts` partial sums 16·Cout·Cin floats apart, added in order. */
+export function winograd_filter_finish(M: usize, parts: i32, dw: usize, Cout: i32, Cin: i32): void {
+  const stride = <usize>(16 * Cout * Cin) << 2, xs = <usize>(Cout * Cin) << 2;
+  for (let oc = 0; oc < Cout * Cin; oc++) {
+    // m[i][j] summed over the parts; rows of Aᵀm: u0 = m0 + m1 + m2, u1 = m1 − m2, u2 = m1 + m2 + m3.
+    let u00: f32 = 0, u01: f32 = 0, u02: f32 = 0, u03: f32 = 0, u10: f32 = 0, u11: f32 = 0, u12: f32 = 0, u13: f32 = 0;
+    let u20: f32 = 0, u21: f32 = 0, u22: f32 = 0, u23: f32 = 0;
+    for (let j = 0; j < 4; j++) {
+      let m0: f32 = 0, m1: f32 = 0, m2: f32 = 0, m3: f32 = 0;
+      for (let p = 0; p < parts; p++) {
+        const q = at(M + <usize>p * stride, oc);
+        m0 += load<f32>(q + <usize>j * xs); m1 += load<f32>(q + <usize>(4 + j) * xs);
+        m2 += load<f32>(q + <usize>(8 + j) * xs); m3 += load<f32>(q + <usize>(12 + j) * xs);
+      }
+      const a = m0 + m1 + m2, b = m1 - m2, c = m1 + m2 + m3;
+      if (j == 0) { u00 = a; u10 = b; u20 = c; } else if (j == 1) { u01 = a; u11 = b; u21 = c; }
+      else if (j == 2) { u02 = a; u12 = b; u22 = c; } else { u03 = a; u13 = b; u23 = c; }
+    }
+    const out = dw + (<usize>(oc * 9) << 2);
+    store<f32>(out, u00 + u01 + u02); store<f32>(out, u01 - u02, 4); store<f32>(out, u01 + u02 + u03, 8);
+    store<f32>(out, u10 + u11 + u12, 12); store<f32>(out, u11 - u12, 16); store<f32>(out, u11 + u12 + u13, 20);
+    store<f32>(out, u20 + u21 + u22, 24); store<f32>(out, u21 - u22, 28); store<f32>(out, u21 + u22 + u23, 32);
+  }
+}
+
+/** Row i of G′g (t0, t1: its two columns, four tiles) times G′ᵀ, stored at ξ = 4i … 4i + 3 (q: ξ = 4i). */
+// @ts-ignore: decorator
+@inline function dyColumns(q: usize, xs: usize, t0: v128, t1: v128, half: v128): void {
+  v128.store(q, t0);
+  v128.store(q + xs, f32x4.mul(f32x4.add(t0, t1), half));
+  v128.store(q + 2 * xs, f32x4.mul(f32x4.sub(t0, t1), half));
+  v128.store(q + 3 * xs, f32x4.neg(t1));
+}
+
+/**
+ * D_ξ = (G′ g G′ᵀ)_ξ for the tw 2×2 tiles g of one tile row of a zero-padded dy plane (src at the row's first dy row,
+ * rows dyW floats apart); dst at the row's first tile in D_0, D_ξ `xiStride` floats further.
+ */
+function dyRow(src: usize, dyW: i32, tw: i32, dst: usize, xiStride: i32): void {
+  const row = <usize>dyW << 2, xs = <usize>xiStride << 2;
+  let tx = 0;
+  if (ASC_FEATURE_SIMD) {
+    const half = f32x4.splat(0.5);
+    for (; tx + 4 <= tw; tx += 4) {
+      const s = src + (<usize>(2 * tx) << 2);
+      let a = v128.load(s), b = v128.load(s, 16);
+      const g00 = v128.shuffle<f32>(a, b, 0, 2, 4, 6), g01 = v128.shuffle<f32>(a, b, 1, 3, 5, 7);
+      a = v128.load(s + row); b = v128.load(s + row, 16);
+      const g10 = v128.shuffle<f32>(a, b, 0, 2, 4, 6), g11 = v128.shuffle<f32>(a, b, 1, 3, 5, 7);
+      // G′·g down the columns: t0 = g0, t1 = (g0 + g1)/2, t2 = (g0 − g1)/2, t3 = −g1; then each row times G′ᵀ.
+      dyColumns(dst + (<usize>tx << 2), xs, g00, g01, half);
+      dyColumns(dst + (<usize>tx << 2) + 4 * xs, xs, f32x4.mul(f32x4.add(g00, g10), half), f32x4.mul(f32x4.add(g01, g11), half), half);
+      dyColumns(dst + (<usize>tx << 2) + 8 * xs, xs, f32x4.mul(f32x4.sub(g00, g10), half), f32x4.mul(f32x4.sub(g01, g11), half), half);
+      dyColumns(dst + (<usize>tx << 2) + 12 * xs, xs, f32x4.neg(g10), f32x4.neg(g11), half);
+    }
+  }
+  for (; tx < tw; tx++) {
+    const s = at(src, 2 * tx);
+    const g00 = load<f32>(s), g01 = load<f32>(s, 4), g10 = load<f32>(s + row), g11 = load<f32>(s + row, 4);
+    for (let i = 0; i < 4; i++) {
+      const t0: f32 = i == 0 ? g00 : i == 1 ? (g00 + g10) * 0.5 : i == 2 ? (g00 - g10) * 0.5 : -g10;
+      const t1: f32 = i == 0 ? g01 : i == 1 ? (g01 + g11) * 0.5 : i == 2 ? (g01 - g11) * 0.5 : -g11;
+      const q = at(dst, tx) + <usize>(4 * i) * xs;
+      store<f32>(q, t0);
+      store<f32>(q + xs, (t0 + t1) * 0.5);
+      store<f32>(q + 2 * xs, (t0 - t1) * 0.5);
+      store<f32>(q + 3 * xs, -t1);
     }
   }
 }

@@ -105,6 +105,55 @@ test('backward data through Winograd (the 180°-turned, transposed filters) equa
   });
 });
 
+/** dw[o, c, kh, kw] = Σ dy[n, o, oh, ow]·x[n, c, oh − PT + kh, ow − PL + kw] (zero outside x), in float64. */
+function referenceDw(dy, [N, Cout, OH, OW], x, [, Cin, H, W], PT, PL) {
+  const dw = new Float64Array(Cout * Cin * 9);
+  for (let n = 0; n < N; n++) for (let o = 0; o < Cout; o++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
+    const g = dy[((n * Cout + o) * OH + oh) * OW + ow];
+    for (let c = 0; c < Cin; c++) for (let kh = 0; kh < 3; kh++) for (let kw = 0; kw < 3; kw++) {
+      const ih = oh - PT + kh, iw = ow - PL + kw;
+      if (ih >= 0 && ih < H && iw >= 0 && iw < W) dw[((o * Cin + c) * 3 + kh) * 3 + kw] += g * x[((n * Cin + c) * H + ih) * W + iw];
+    }
+  }
+  return dw;
+}
+
+test('backward filter through Winograd F(3×3, 2×2) equals the float64 reference', async () => {
+  const nn = await getEngine();
+  const rand = rng(24);
+  const cases = [
+    { x: [2, 8, 9, 11], w: [9, 8, 3, 3], pad: [1, 1, 1, 1] },               // odd sizes: partial 2×2 dy tiles
+    { x: [3, 12, 10, 21], w: [16, 12, 3, 3], pad: [0, 0, 0, 0] },
+    { x: [1, 8, 10, 30], w: [12, 8, 3, 3], pad: [0, 2, 1, 0] },
+    { x: [40, 8, 6, 6], w: [8, 8, 3, 3], pad: [1, 1, 1, 1] },               // many tile batches, images spanned
+    { x: [1, 300, 6, 5], w: [10, 300, 3, 3], pad: [3, 1, 0, 2] },           // Cin > one K slice; padding 3
+  ];
+  await checkNoLeak(nn, () => {
+    const s = spy(nn);
+    try {
+      for (const c of cases) {
+        const [PT, PB, PL, PR] = c.pad;
+        const OH = c.x[2] + PT + PB - 2, OW = c.x[3] + PL + PR - 2;
+        const dyShape = [c.x[0], c.w[0], OH, OW];
+        const xd = Float64Array.from({ length: R.prod(c.x) }, () => rand() * 2 - 1);
+        const wd = Float64Array.from({ length: R.prod(c.w) }, () => rand() * 2 - 1);
+        const dyd = Float64Array.from({ length: R.prod(dyShape) }, () => rand() * 2 - 1);
+        const x = nn.tensor(xd, c.x), w = nn.tensor(wd, c.w), dy = nn.tensor(dyd, dyShape);
+        s.seen.length = 0;
+        const g = nn.ops.conv2dBackward(dy, x, w, { padding: c.pad }, { input: false, bias: false });
+        try {
+          assertClose(g.dw.read(), referenceDw(R.f32(dyd), dyShape, R.f32(xd), c.x, PT, PL), `dw x [${c.x}] w [${c.w}] padding [${c.pad}]`);
+          assert.ok(s.seen.includes('conv2d_winograd_filter'), `x [${c.x}] w [${c.w}]: dw through the Winograd kernel`);
+        } finally {
+          disposeAll([x, w, dy, g.dw]);
+        }
+      }
+    } finally {
+      s.restore();
+    }
+  });
+});
+
 test('convolutions Winograd does not take keep the direct GEMM', async () => {
   const nn = await getEngine();
   const rand = rng(22);

@@ -2,7 +2,7 @@
 // formulation of assembly/conv.ts; conv1d is conv2d on [N, C, 1, L].
 import type { Engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
-import { splitRange, runSplit } from './parallel.js';
+import { splitRange, splitParts, runSplit } from './parallel.js';
 import { checkOptional, checkTensor, fail, pair, posInt, nonNegInt, options, shapeStr, show } from './check.js';
 
 export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
@@ -218,6 +218,29 @@ function backwardDataWinograd(e: Engine, g: Geometry, dy: Tensor, w: Tensor, dx:
   }));
 }
 
+/**
+ * dW of a Winograd-eligible convolution by F(3×3, 2×2) (assembly/winograd.ts): threads take runs of tile rows, each
+ * sums its tiles in the transformed domain into its own 16·Cout·Cin floats; the sums are then added in thread order
+ * (deterministic for a given thread count) and transformed into dW.
+ */
+function backwardFilterWinograd(e: Engine, g: Geometry, dy: Tensor, x: Tensor, dw: Tensor, op: string): void {
+  const k = e.kernels;
+  const tileRows = g.N * Math.ceil(g.OH / 2);
+  const parts = splitParts(e, tileRows, 2 * g.N * g.Cout * g.Cin * 9 * g.OH * g.OW);
+  const sums = e.empty([parts.length * 16 * g.Cout * g.Cin], 'float32', op);
+  try {
+    const scratchBytes = k.winograd_filter_scratch_bytes(g.Cin, g.Cout, g.OH, g.OW, tileRows);
+    e.parallel(parts.map(([r0, count], t) => ({
+      fn: 'conv2d_winograd_filter',
+      args: [x.offset, dy.offset, sums.offset + t * 64 * g.Cout * g.Cin, g.Cin, g.H, g.W, g.Cout, g.PT, g.PL, g.OH, g.OW,
+             r0, r0 + count, e.scratch(scratchBytes, op, t)],
+    })));
+    k.winograd_filter_finish(sums.offset, parts.length, dw.offset, g.Cout, g.Cin);
+  } finally {
+    sums.dispose();
+  }
+}
+
 function forward(e: Engine, g: Geometry, x: Tensor, w: Tensor, b: Tensor | null, outShape: number[], op: string): Tensor {
   const y = e.empty(outShape, 'float32', op);
   if (useWinograd(g)) {
@@ -283,7 +306,9 @@ function backward(e: Engine, g: Geometry, dy: Tensor, x: Tensor, w: Tensor, flag
       return { fn: 'conv2d_backward_data', args: [dy.offset + n0 * outImage, w.offset, grads.dx!.offset + n0 * inImage, ...kernelArgs(part), scratch, packedT] };
     }));
   }
-  if (grads.dw && byInputChannels) {
+  if (grads.dw && useWinograd(g)) {
+    backwardFilterWinograd(e, g, dy, x, grads.dw, op);
+  } else if (grads.dw && byInputChannels) {
     e.parallel(byInputChannels.map(([c0, count], t) => ({
       fn: 'conv2d_backward_filter_channels',
       args: [dy.offset, x.offset, grads.dw!.offset, ...kernelArgs(g), c0, c0 + count, channelScratch(e, g, count, op, t)],

@@ -24,6 +24,8 @@ export interface Kernels {
   winograd_weights_bytes(Cout: number, Cin: number): number;
   winograd_pack_weights(w: Ptr, Cout: number, Cin: number, flipped: number, dst: Ptr): void;
   winograd_scratch_bytes(Cin: number, Cout: number, OH: number, OW: number, tileRows: number): number;
+  winograd_filter_scratch_bytes(Cin: number, Cout: number, OH: number, OW: number, tileRows: number): number;
+  winograd_filter_finish(M: Ptr, parts: number, dw: Ptr, Cout: number, Cin: number): void;
   maxpool2d_forward(x: Ptr, y: Ptr, idx: Ptr, P: number, H: number, W: number, KH: number, KW: number,
                     SH: number, SW: number, PH: number, PW: number, DH: number, DW: number, OH: number, OW: number): void;
   maxpool2d_backward(dy: Ptr, idx: Ptr, dx: Ptr, P: number, HW: number, OHW: number, badOut: Ptr): number;

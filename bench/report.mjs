@@ -143,6 +143,10 @@ export function render(run) {
   out.push('Every library ran in its own Node process, one after the other, single-threaded. Cells: median over the samples, ' +
     '± the spread (benchmark.js\'s relative margin of error at 95 %, or half the min–max range for workloads timed by direct calls; ' +
     '`(n=1)`: one call). GFLOP/s = 2·MACs / median time (higher is better); ms: lower is better. ' +
+    'Convolutions count the direct convolution\'s 2·MACs whatever the algorithm: simdnn runs 3×3 stride-1 convolutions with ≥ 8 ' +
+    'input and output channels (S2, S3 and their dX / dW, the CNN\'s second conv, ResNet\'s 3×3 layers) by Winograd F(2×2, 3×3) ' +
+    '(forward, dX) and F(3×3, 2×2) (dW), 2.25× fewer multiplies, so its figures there are effective GFLOP/s and may exceed ' +
+    'the core\'s f32x4 peak; its outputs pass the same checks. ' +
     '`†`: computed in a non-native way, see the notes. `✗`: the output failed the correctness check (the number is not comparable). ' +
     `\`⚠\`: other processes used more than ${BUSY} of a core on average while it was timed (from /proc/stat; the machine has 2 cores). ` +
     'Regenerate with `npm run bench` (full, ≈ 10–15 min) or `npm run bench -- --quick` (< 2 min, few samples).', '');
@@ -213,8 +217,8 @@ export function render(run) {
   if (copies.length) {
     notes.push('- **simdnn** (train, trainBN): the step is composed from `nn.ops` calls and `ops.sgdStep` (deliberately: the kernels, not the layer API, are measured). ' +
       'It flattens the pooled [64, 32, 7, 7] map into `ops.linear`\'s [64, 1568] input (and unflattens its dx) through a zero-copy ' +
-      '`Tensor` handle at the same offset (`new Tensor(nn, t.offset, shape, dtype)`, untracked by the engine), because there is no ' +
-      'reshape op yet. Copying through JS instead (`nn.tensor(p.y.read(), [64, 1568])`) would cost ' +
+      '`Tensor` handle at the same offset (`new Tensor(nn, t.offset, shape, dtype)`, untracked by the engine), as `nn.ops.reshape` ' +
+      'does. Copying through JS instead (`nn.tensor(p.y.read(), [64, 1568])`) would cost ' +
       `${copies.map((l) => `${l.notes.flattenCopyMs.toFixed(2)} ms (${l.label})`).join(', ')} per copy, two copies per step.`);
   }
   for (const l of libs) {

@@ -15,9 +15,12 @@ const builds = [
   { backend: 'simd', flags: [], threads: 1 },
   { backend: 'relaxed-simd', flags: relaxed, threads: 1 },
   // The same suites with worker threads sharing the memory (every op split, even tiny ones): 2 threads,
-  // and 3 for uneven splits.
+  // and 3 for uneven splits, on every build.
+  { backend: 'scalar', flags: [], threads: 2 },
   { backend: 'simd', flags: [], threads: 2 },
+  { backend: 'relaxed-simd', flags: relaxed, threads: 2 },
   { backend: 'scalar', flags: [], threads: 3 },
+  { backend: 'simd', flags: [], threads: 3 },
   { backend: 'relaxed-simd', flags: relaxed, threads: 3 },
 ];
 

@@ -100,9 +100,7 @@ export function conv2d_winograd(x: usize, U: usize, b: usize, y: usize, Cin: i32
         padImage(x + (<usize>(n * Cin * H * W) << 2), Cin, H, W, PT, PL, mode, Hp, Wp, img);
         padded = n;
       }
-      for (let c = 0; c < Cin; c++) {
-        inputRow(img + (<usize>((c * Hp + 2 * ty) * Wp) << 2), Wp, tw, V + (<usize>(c * T + r * tw) << 2), Cin * T);
-      }
+      inputRows(img, Cin, Hp, Wp, ty, tw, V, T, r);
     }
     for (let xi = 0; xi < 16; xi++) {
       sgemm_packed(Cout, T, Cin, U + <usize>(xi * ub), V + (<usize>(xi * Cin * T) << 2), T, 1,
@@ -116,6 +114,13 @@ export function conv2d_winograd(x: usize, U: usize, b: usize, y: usize, Cin: i32
         outputRow(M + (<usize>(o * T + r * tw) << 2), Cout * T, yn + (<usize>(o * OH * OW) << 2), 2 * ty, OH, OW, tw, bias);
       }
     }
+  }
+}
+
+/** V_ξ of tile row ty of every channel of the padded image img, as row r of a batch of T tiles. */
+function inputRows(img: usize, Cin: i32, Hp: i32, Wp: i32, ty: i32, tw: i32, V: usize, T: i32, r: i32): void {
+  for (let c = 0; c < Cin; c++) {
+    inputRow(img + (<usize>((c * Hp + 2 * ty) * Wp) << 2), Wp, tw, V + (<usize>(c * T + r * tw) << 2), Cin * T);
   }
 }
 
@@ -279,9 +284,7 @@ export function conv2d_winograd_filter(x: usize, dy: usize, M: usize, Cin: i32, 
         padImage(dy + (<usize>(n * Cout * OH * OW) << 2), Cout, OH, OW, 0, 0, PAD_ZEROS, dyH, dyW, dyp);
         padded = n;
       }
-      for (let c = 0; c < Cin; c++) {
-        inputRow(img + (<usize>((c * Hp + 2 * ty) * Wp) << 2), Wp, tw, V + (<usize>(c * T + r * tw) << 2), Cin * T);
-      }
+      inputRows(img, Cin, Hp, Wp, ty, tw, V, T, r);
       for (let o = 0; o < Cout; o++) {
         dyRow(dyp + (<usize>((o * dyH + 2 * ty) * dyW) << 2), dyW, tw, D + (<usize>(o * T + r * tw) << 2), Cout * T);
       }

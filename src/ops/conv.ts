@@ -190,11 +190,20 @@ function forwardWinograd(e: Engine, g: Geometry, x: Tensor, w: Tensor, b: Tensor
   const k = e.kernels;
   const U = e.packs.get(w, `winograd ${g.Cout} ${g.Cin}`, k.winograd_weights_bytes(g.Cout, g.Cin), op,
                         (dst) => k.winograd_pack_weights(w.offset, g.Cout, g.Cin, 0, dst));
-  const tileRows = g.N * Math.ceil(g.OH / 2);
+  runWinograd(e, g, x, U, b, y, [g.Cin, g.H, g.W, g.Cout, g.PT, g.PL, g.OH, g.OW], op);
+}
+
+/**
+ * conv2d_winograd over the N images of `input` (channels, size, output channels, top/left padding, output size as
+ * given: the forward's, or backward-data's roles swapped), tile rows split over the threads.
+ */
+function runWinograd(e: Engine, g: Geometry, input: Tensor, U: number, b: Tensor | null, out: Tensor,
+                     [Cin, H, W, Cout, PT, PL, OH, OW]: number[], op: string): void {
+  const tileRows = g.N * Math.ceil(OH / 2);
   const flops = 2 * g.N * g.Cout * g.Cin * 9 * g.OH * g.OW;
-  runSplit(e, tileRows, flops, op, k.winograd_scratch_bytes(g.Cin, g.Cout, g.OH, g.OW, tileRows), (r0, count, scratch) => ({
+  runSplit(e, tileRows, flops, op, e.kernels.winograd_scratch_bytes(Cin, Cout, OH, OW, tileRows), (r0, count, scratch) => ({
     fn: 'conv2d_winograd',
-    args: [x.offset, U, b ? b.offset : 0, y.offset, g.Cin, g.H, g.W, g.Cout, g.PT, g.PL, g.mode, g.OH, g.OW, r0, r0 + count, scratch],
+    args: [input.offset, U, b ? b.offset : 0, out.offset, Cin, H, W, Cout, PT, PL, 0, OH, OW, r0, r0 + count, scratch],
   }));
 }
 
@@ -210,12 +219,7 @@ function backwardDataWinograd(e: Engine, g: Geometry, dy: Tensor, w: Tensor, dx:
   const k = e.kernels;
   const U = e.packs.get(w, `winograd dx ${g.Cout} ${g.Cin}`, k.winograd_weights_bytes(g.Cin, g.Cout), op,
                         (dst) => k.winograd_pack_weights(w.offset, g.Cout, g.Cin, 1, dst));
-  const tileRows = g.N * Math.ceil(g.H / 2);
-  const flops = 2 * g.N * g.Cout * g.Cin * 9 * g.OH * g.OW;
-  runSplit(e, tileRows, flops, op, k.winograd_scratch_bytes(g.Cout, g.Cin, g.H, g.W, tileRows), (r0, count, scratch) => ({
-    fn: 'conv2d_winograd',
-    args: [dy.offset, U, 0, dx.offset, g.Cout, g.OH, g.OW, g.Cin, 2 - g.PT, 2 - g.PL, 0, g.H, g.W, r0, r0 + count, scratch],
-  }));
+  runWinograd(e, g, dy, U, null, dx, [g.Cout, g.OH, g.OW, g.Cin, 2 - g.PT, 2 - g.PL, g.H, g.W], op);
 }
 
 /**

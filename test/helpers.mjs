@@ -65,6 +65,16 @@ export async function checkNoLeak(nn, fn) {
   assert.is(after.bytes, before.bytes, `live bytes: ${after.bytes} after vs ${before.bytes} before`);
 }
 
+/**
+ * Records the names of the kernels the engine runs through nn.parallel (every op that can split over threads does,
+ * on one thread too) until restore(): `seen` is a Set.
+ */
+export function spyKernels(nn) {
+  const seen = new Set(), parallel = nn.parallel;
+  nn.parallel = (jobs) => { for (const j of jobs) seen.add(j.fn); return parallel.call(nn, jobs); };
+  return { seen, restore: () => { nn.parallel = parallel; } };
+}
+
 /** Disposes every tensor found in a value (a tensor, an array or a plain object of them). */
 export function disposeAll(value) {
   if (value == null) return;

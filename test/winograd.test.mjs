@@ -6,14 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as R from './reference.mjs';
-import { getEngine, checkNoLeak, assertClose, disposeAll, rng } from './helpers.mjs';
-
-/** Records the kernels the engine runs through nn.parallel (every conv forward does). */
-function spy(nn) {
-  const seen = [], parallel = nn.parallel;
-  nn.parallel = (jobs) => { seen.push(...jobs.map((j) => j.fn)); return parallel.call(nn, jobs); };
-  return { seen, restore: () => { nn.parallel = parallel; } };
-}
+import { getEngine, checkNoLeak, assertClose, disposeAll, rng, spyKernels } from './helpers.mjs';
 
 function run(nn, rand, xs, ws, opts, bias) {
   const xd = Float64Array.from({ length: R.prod(xs) }, () => rand() * 2 - 1);
@@ -44,12 +37,12 @@ test('Winograd F(2×2, 3×3) forward equals the float64 reference (1e-4 rule) on
     { x: [1, 32, 17, 64], w: [24, 32, 3, 3], opts: { padding: 1 } },          // several batches of one image
   ];
   await checkNoLeak(nn, () => {
-    const s = spy(nn);
+    const s = spyKernels(nn);
     try {
       for (const [i, c] of cases.entries()) {
-        s.seen.length = 0;
+        s.seen.clear();
         run(nn, rand, c.x, c.w, c.opts, i % 2 === 0);
-        assert.ok(s.seen.includes('conv2d_winograd'), `x [${c.x}] w [${c.w}]: the Winograd kernel ran (ran ${s.seen})`);
+        assert.ok(s.seen.has('conv2d_winograd'), `x [${c.x}] w [${c.w}]: the Winograd kernel ran (ran ${[...s.seen]})`);
       }
     } finally {
       s.restore();
@@ -70,41 +63,6 @@ function referenceDx(dy, [N, Cout, OH, OW], w, [, Cin], [H, W], PT, PL) {
   return dx;
 }
 
-test('backward data through Winograd (the 180°-turned, transposed filters) equals the float64 reference', async () => {
-  const nn = await getEngine();
-  const rand = rng(23);
-  const cases = [
-    { x: [2, 8, 9, 11], w: [9, 8, 3, 3], pad: [1, 1, 1, 1] },
-    { x: [3, 12, 10, 21], w: [16, 12, 3, 3], pad: [0, 0, 0, 0] },
-    { x: [1, 8, 10, 30], w: [12, 8, 3, 3], pad: [0, 2, 1, 0] },
-    { x: [1, 10, 7, 5], w: [300, 10, 3, 3], pad: [2, 2, 2, 2] },            // Cout > one K slice; padding 2
-  ];
-  await checkNoLeak(nn, () => {
-    const s = spy(nn);
-    try {
-      for (const c of cases) {
-        const [PT, PB, PL, PR] = c.pad;
-        const OH = c.x[2] + PT + PB - 2, OW = c.x[3] + PL + PR - 2;
-        const dyShape = [c.x[0], c.w[0], OH, OW];
-        const xd = Float64Array.from({ length: R.prod(c.x) }, () => rand() * 2 - 1);
-        const wd = Float64Array.from({ length: R.prod(c.w) }, () => rand() * 2 - 1);
-        const dyd = Float64Array.from({ length: R.prod(dyShape) }, () => rand() * 2 - 1);
-        const x = nn.tensor(xd, c.x), w = nn.tensor(wd, c.w), dy = nn.tensor(dyd, dyShape);
-        s.seen.length = 0;
-        const g = nn.ops.conv2dBackward(dy, x, w, { padding: c.pad }, { weight: false, bias: false });
-        try {
-          assertClose(g.dx.read(), referenceDx(R.f32(dyd), dyShape, R.f32(wd), c.w, c.x.slice(2), PT, PL), `dx x [${c.x}] w [${c.w}] padding [${c.pad}]`);
-          assert.ok(s.seen.includes('conv2d_winograd'), `x [${c.x}] w [${c.w}]: dx through the Winograd kernel`);
-        } finally {
-          disposeAll([x, w, dy, g.dx]);
-        }
-      }
-    } finally {
-      s.restore();
-    }
-  });
-});
-
 /** dw[o, c, kh, kw] = Σ dy[n, o, oh, ow]·x[n, c, oh − PT + kh, ow − PL + kw] (zero outside x), in float64. */
 function referenceDw(dy, [N, Cout, OH, OW], x, [, Cin, H, W], PT, PL) {
   const dw = new Float64Array(Cout * Cin * 9);
@@ -118,6 +76,52 @@ function referenceDw(dy, [N, Cout, OH, OW], x, [, Cin, H, W], PT, PL) {
   return dw;
 }
 
+/**
+ * conv2dBackward on each case (random x, w, dy) against the float64 reference of the gradient asked for ('dx' or 'dw'),
+ * checking that it went through the Winograd kernel named.
+ */
+async function checkBackward(nn, rand, cases, grad, kernel) {
+  await checkNoLeak(nn, () => {
+    const s = spyKernels(nn);
+    try {
+      for (const c of cases) {
+        const [PT, PB, PL, PR] = c.pad;
+        const OH = c.x[2] + PT + PB - 2, OW = c.x[3] + PL + PR - 2;
+        const dyShape = [c.x[0], c.w[0], OH, OW];
+        const xd = Float64Array.from({ length: R.prod(c.x) }, () => rand() * 2 - 1);
+        const wd = Float64Array.from({ length: R.prod(c.w) }, () => rand() * 2 - 1);
+        const dyd = Float64Array.from({ length: R.prod(dyShape) }, () => rand() * 2 - 1);
+        const x = nn.tensor(xd, c.x), w = nn.tensor(wd, c.w), dy = nn.tensor(dyd, dyShape);
+        s.seen.clear();
+        const flags = grad === 'dx' ? { weight: false, bias: false } : { input: false, bias: false };
+        const g = nn.ops.conv2dBackward(dy, x, w, { padding: c.pad }, flags);
+        try {
+          const want = grad === 'dx' ? referenceDx(R.f32(dyd), dyShape, R.f32(wd), c.w, c.x.slice(2), PT, PL)
+            : referenceDw(R.f32(dyd), dyShape, R.f32(xd), c.x, PT, PL);
+          assertClose(g[grad].read(), want, `${grad} x [${c.x}] w [${c.w}] padding [${c.pad}]`);
+          assert.ok(s.seen.has(kernel), `x [${c.x}] w [${c.w}]: ${grad} through ${kernel}`);
+        } finally {
+          disposeAll([x, w, dy, g[grad]]);
+        }
+      }
+    } finally {
+      s.restore();
+    }
+  });
+}
+
+test('backward data through Winograd (the 180°-turned, transposed filters) equals the float64 reference', async () => {
+  const nn = await getEngine();
+  const rand = rng(23);
+  const cases = [
+    { x: [2, 8, 9, 11], w: [9, 8, 3, 3], pad: [1, 1, 1, 1] },
+    { x: [3, 12, 10, 21], w: [16, 12, 3, 3], pad: [0, 0, 0, 0] },
+    { x: [1, 8, 10, 30], w: [12, 8, 3, 3], pad: [0, 2, 1, 0] },
+    { x: [1, 10, 7, 5], w: [300, 10, 3, 3], pad: [2, 2, 2, 2] },            // Cout > one K slice; padding 2
+  ];
+  await checkBackward(nn, rand, cases, 'dx', 'conv2d_winograd');
+});
+
 test('backward filter through Winograd F(3×3, 2×2) equals the float64 reference', async () => {
   const nn = await getEngine();
   const rand = rng(24);
@@ -128,30 +132,7 @@ test('backward filter through Winograd F(3×3, 2×2) equals the float64 referenc
     { x: [40, 8, 6, 6], w: [8, 8, 3, 3], pad: [1, 1, 1, 1] },               // many tile batches, images spanned
     { x: [1, 300, 6, 5], w: [10, 300, 3, 3], pad: [3, 1, 0, 2] },           // Cin > one K slice; padding 3
   ];
-  await checkNoLeak(nn, () => {
-    const s = spy(nn);
-    try {
-      for (const c of cases) {
-        const [PT, PB, PL, PR] = c.pad;
-        const OH = c.x[2] + PT + PB - 2, OW = c.x[3] + PL + PR - 2;
-        const dyShape = [c.x[0], c.w[0], OH, OW];
-        const xd = Float64Array.from({ length: R.prod(c.x) }, () => rand() * 2 - 1);
-        const wd = Float64Array.from({ length: R.prod(c.w) }, () => rand() * 2 - 1);
-        const dyd = Float64Array.from({ length: R.prod(dyShape) }, () => rand() * 2 - 1);
-        const x = nn.tensor(xd, c.x), w = nn.tensor(wd, c.w), dy = nn.tensor(dyd, dyShape);
-        s.seen.length = 0;
-        const g = nn.ops.conv2dBackward(dy, x, w, { padding: c.pad }, { input: false, bias: false });
-        try {
-          assertClose(g.dw.read(), referenceDw(R.f32(dyd), dyShape, R.f32(xd), c.x, PT, PL), `dw x [${c.x}] w [${c.w}] padding [${c.pad}]`);
-          assert.ok(s.seen.includes('conv2d_winograd_filter'), `x [${c.x}] w [${c.w}]: dw through the Winograd kernel`);
-        } finally {
-          disposeAll([x, w, dy, g.dw]);
-        }
-      }
-    } finally {
-      s.restore();
-    }
-  });
+  await checkBackward(nn, rand, cases, 'dw', 'conv2d_winograd_filter');
 });
 
 test('convolutions Winograd does not take keep the direct GEMM', async () => {
@@ -166,12 +147,12 @@ test('convolutions Winograd does not take keep the direct GEMM', async () => {
     { x: [1, 8, 4, 3], w: [8, 8, 3, 3], opts: {} },                                          // output under 4 wide
   ];
   await checkNoLeak(nn, () => {
-    const s = spy(nn);
+    const s = spyKernels(nn);
     try {
       for (const c of cases) {
-        s.seen.length = 0;
+        s.seen.clear();
         run(nn, rand, c.x, c.w, c.opts, true);
-        assert.not.ok(s.seen.includes('conv2d_winograd'), `x [${c.x}] ${JSON.stringify(c.opts)}: direct GEMM`);
+        assert.not.ok(s.seen.has('conv2d_winograd'), `x [${c.x}] ${JSON.stringify(c.opts)}: direct GEMM`);
       }
     } finally {
       s.restore();

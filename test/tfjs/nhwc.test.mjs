@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { SimdnnBackend } from 'simdnn/tfjs';
-import { getEngine, checkNoLeak, rng } from '../helpers.mjs';
+import { getEngine, checkNoLeak, rng, spyKernels } from '../helpers.mjs';
 
 const NAME = 'simdnn-nhwc-test';
 let backend = null;
@@ -43,16 +43,9 @@ function assertClose(got, want, what) {
 const values = (n, seed) => { const r = rng(seed); return Array.from({ length: n }, () => r() * 2 - 1); };
 const size = (s) => s.reduce((a, b) => a * b, 1);
 
-/** Records the kernels the engine splits over threads (runSplit goes through nn.parallel). */
-function spy(nn) {
-  const seen = new Set(), parallel = nn.parallel;
-  nn.parallel = (jobs) => { for (const j of jobs) seen.add(j.fn); return parallel.call(nn, jobs); };
-  return { seen, restore: () => { nn.parallel = parallel; } };
-}
-
 test('NHWC MaxPool (2×2/2, 3×3/1 same, explicit padding, C not a multiple of 4, NaN) and FusedBatchNorm equal cpu', async () => {
   const { nn } = await useBackend();
-  const s = spy(nn);
+  const s = spyKernels(nn);
   try {
     const pools = [
       { x: [2, 8, 8, 16], k: 2, strides: 2, pad: 'valid' },

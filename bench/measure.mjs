@@ -64,3 +64,6 @@ export async function measure(prepared, firstMs, mode, steadyFirstCall = false) 
   while (times.length < mode.slowRuns) times.push(await timeOnce(prepared));
   return stats(times, `${times.length} direct calls after the check call`);
 }
+
+/** How many process runs a library's cells were chosen from (bench/run.mjs --rounds; results carry runMs). */
+export const runCount = (l) => Math.max(1, ...Object.values(l.results).map((r) => r.runMs?.length ?? 1));

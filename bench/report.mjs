@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compare, TOLERANCE } from './check.mjs';
 import { machineLine } from './machine.mjs';
+import { runCount } from './measure.mjs';
 import { tfjsSection, withoutTfjs } from './tfjs-report.mjs';
 
 const REFERENCE = ['plain-js', 'simdnn-simd'];
@@ -140,7 +141,12 @@ export function render(run) {
   out.push(`Produced by \`${command}\` (${mode} mode${partial ? ', partial run' : ''}) on ${started}; the whole run took ${Math.round(totalS)} s.`, '');
   out.push(`**Machine:** ${machineLine(m)}.`, '');
   if (code) out.push(`**simdnn code:** ${code}.`, '');
-  out.push('Every library ran in its own Node process, one after the other, single-threaded. Cells: median over the samples, ' +
+  const repeated = libs.filter((l) => runCount(l) > 1);
+  out.push('Every library ran in its own Node process, one after the other, single-threaded. ' +
+    (repeated.length ? `${repeated.map((l) => l.label).join(', ')} ran in ${runCount(repeated[0])} processes each, interleaved (one round of ` +
+      'every library, then further rounds of these), so that a slow moment of the host moves one run and not a ratio; their cells are the ' +
+      'run with the median time (results.json lists every run\'s time as runMs). ' : '') +
+    'Cells: median over the samples, ' +
     '± the spread (benchmark.js\'s relative margin of error at 95 %, or half the min–max range for workloads timed by direct calls; ' +
     '`(n=1)`: one call). GFLOP/s = 2·MACs / median time (higher is better); ms: lower is better. ' +
     'Convolutions count the direct convolution\'s 2·MACs whatever the algorithm: simdnn runs 3×3 stride-1 convolutions with ≥ 8 ' +
@@ -232,8 +238,8 @@ export function render(run) {
     const v = Object.values(l.results).map((r) => r.otherLoad).filter((x) => x != null);
     return v.length ? `${(v.reduce((a, b) => a + b, 0) / v.length).toFixed(2)} / ${Math.max(...v).toFixed(2)}` : '?';
   };
-  out.push(table(['column', 'package / version', 'configuration', 'process', 'time (s)', 'other load, mean / max (cores)'], libs.map((l) => [
-    l.label, `${l.pkg} ${l.version ?? '?'}`, l.info ?? '', `\`node ${[...l.nodeFlags, 'bench/child.mjs', ...l.childArgs].join(' ')}\``, l.durationS.toFixed(0), busy(l),
+  out.push(table(['column', 'package / version', 'configuration', 'process', 'runs', 'time (s), all runs', 'other load, mean / max (cores)'], libs.map((l) => [
+    l.label, `${l.pkg} ${l.version ?? '?'}`, l.info ?? '', `\`node ${[...l.nodeFlags, 'bench/child.mjs', ...l.childArgs].join(' ')}\``, runCount(l), l.durationS.toFixed(0), busy(l),
   ]), false), '');
   const methods = new Map();
   for (const l of libs) for (const wl of workloads) {

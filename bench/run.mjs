@@ -1,6 +1,9 @@
-// `npm run bench [-- --quick] [--libs key,key] [--only id,id]`: runs every library of the comparison in its
-// own child process (bench/child.mjs), one after the other (the machine has 2 noisy cores), collects the
+// `npm run bench [-- --quick] [--rounds N] [--libs key,key] [--only id,id]`: runs every library of the comparison
+// in its own child process (bench/child.mjs), one after the other (the machine has 2 noisy cores), collects the
 // JSON lines they print and writes bench/RESULTS.md (and bench/results.json with the raw numbers).
+// The libraries whose ratios the goals are about (marked `rounds`) run N times (default 3 in full mode, 1 in
+// quick mode), interleaved round by round, and each of their cells is the median of those process runs: a slow
+// moment of the host then moves one run, not the ratio.
 // A partial run (--libs / --only) writes bench/RESULTS-partial.md and results-partial.json instead, so the
 // full table stays. `--render` re-renders RESULTS.md from results.json without running anything.
 // Rebuilds simdnn first (npm run build, ~20 s) when build/ or dist/ is missing or older than its sources,
@@ -17,18 +20,18 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
 
 const LIBS = [
-  { key: 'simdnn-relaxed-simd', label: 'simdnn relaxed', pkg: 'simdnn', adapter: 'simdnn', variant: 'relaxed-simd', nodeFlags: ['--experimental-wasm-relaxed-simd'] },
-  { key: 'simdnn-simd', label: 'simdnn SIMD', pkg: 'simdnn', adapter: 'simdnn', variant: 'simd' },
+  { key: 'simdnn-relaxed-simd', label: 'simdnn relaxed', pkg: 'simdnn', adapter: 'simdnn', variant: 'relaxed-simd', nodeFlags: ['--experimental-wasm-relaxed-simd'], rounds: true },
+  { key: 'simdnn-simd', label: 'simdnn SIMD', pkg: 'simdnn', adapter: 'simdnn', variant: 'simd', rounds: true },
   { key: 'simdnn-scalar', label: 'simdnn scalar', pkg: 'simdnn', adapter: 'simdnn', variant: 'scalar' },
-  { key: 'simdnn-simd-2t', label: 'simdnn SIMD 2 threads', pkg: 'simdnn', adapter: 'simdnn', variant: 'simd:2' },
-  { key: 'tfjs-wasm', label: 'tfjs-wasm', pkg: '@tensorflow/tfjs-backend-wasm', adapter: 'tfjs', variant: 'wasm' },
+  { key: 'simdnn-simd-2t', label: 'simdnn SIMD 2 threads', pkg: 'simdnn', adapter: 'simdnn', variant: 'simd:2', rounds: true },
+  { key: 'tfjs-wasm', label: 'tfjs-wasm', pkg: '@tensorflow/tfjs-backend-wasm', adapter: 'tfjs', variant: 'wasm', rounds: true },
   { key: 'tfjs-cpu', label: 'tfjs-cpu', pkg: '@tensorflow/tfjs-backend-cpu', adapter: 'tfjs', variant: 'cpu' },
-  { key: 'onnxruntime-web', label: 'onnxruntime-web', pkg: 'onnxruntime-web', adapter: 'onnxruntime' },
+  { key: 'onnxruntime-web', label: 'onnxruntime-web', pkg: 'onnxruntime-web', adapter: 'onnxruntime', rounds: true },
   { key: 'convnetjs', label: 'ConvNetJS', pkg: 'convnetjs', adapter: 'convnetjs' },
   { key: 'plain-js', label: 'plain JS', pkg: 'Node', adapter: 'plainjs' },
   // Issue 7: a tfjs-layers model on three TensorFlow.js backends; they run only the workloads marked tfjs (and only they do).
-  { key: 'tfjs-layers-simdnn', label: 'tfjs on simdnn', pkg: 'simdnn', adapter: 'tfjs-layers', variant: 'simdnn', tfjs: true },
-  { key: 'tfjs-layers-wasm', label: 'tfjs on wasm', pkg: '@tensorflow/tfjs-backend-wasm', adapter: 'tfjs-layers', variant: 'wasm', tfjs: true },
+  { key: 'tfjs-layers-simdnn', label: 'tfjs on simdnn', pkg: 'simdnn', adapter: 'tfjs-layers', variant: 'simdnn', tfjs: true, rounds: true },
+  { key: 'tfjs-layers-wasm', label: 'tfjs on wasm', pkg: '@tensorflow/tfjs-backend-wasm', adapter: 'tfjs-layers', variant: 'wasm', tfjs: true, rounds: true },
   { key: 'tfjs-layers-cpu', label: 'tfjs on cpu', pkg: '@tensorflow/tfjs-backend-cpu', adapter: 'tfjs-layers', variant: 'cpu', tfjs: true },
 ];
 
@@ -37,9 +40,11 @@ const value = (name) => { const i = args.indexOf(name); return i >= 0 ? args[i +
 const quick = args.includes('--quick');
 const only = value('--only');
 const libKeys = value('--libs')?.split(',');
-const unknown = args.filter((a, i) => a.startsWith('--') && !['--quick', '--only', '--libs', '--render', '--no-build'].includes(a) && args[i - 1] !== '--only');
+const rounds = Number(value('--rounds') ?? (quick ? 1 : 3));
+const unknown = args.filter((a, i) => a.startsWith('--') && !['--quick', '--only', '--libs', '--render', '--no-build', '--rounds'].includes(a) && args[i - 1] !== '--only');
+if (!Number.isInteger(rounds) || rounds < 1) { console.error(`--rounds must be a positive integer, got ${value('--rounds')}`); process.exit(1); }
 if (unknown.length || args.includes('--help')) {
-  console.log('usage: npm run bench [-- --quick] [--no-build] [--libs ' + LIBS.map((l) => l.key).join(',') + '] [--only ' + WORKLOADS.map((w) => w.id).join(',') + ']\n' +
+  console.log('usage: npm run bench [-- --quick] [--no-build] [--rounds N] [--libs ' + LIBS.map((l) => l.key).join(',') + '] [--only ' + WORKLOADS.map((w) => w.id).join(',') + ']\n' +
     '       npm run bench -- --render     (RESULTS.md from results.json, no run)');
   process.exit(unknown.length ? 1 : 0);
 }
@@ -90,6 +95,7 @@ function runChild(lib) {
   lib.nodeFlags ??= [];
   lib.childArgs = childArgs;
   lib.results = {};
+  lib.error = undefined;
   const t0 = performance.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [...lib.nodeFlags, path.join(here, 'child.mjs'), ...childArgs], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -121,13 +127,31 @@ function runChild(lib) {
     child.stderr.on('data', (chunk) => { stderr = (stderr + chunk).slice(-4000); });
     child.on('close', (code) => {
       clearTimeout(timer);
-      lib.durationS = (performance.now() - t0) / 1000;
+      lib.durationS = (lib.durationS ?? 0) + (performance.now() - t0) / 1000;
       lib.lib ??= lib.key;
       if (!done && !lib.error) lib.error = `exited with code ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`;
       if (lib.error) console.log(`  ${lib.key}: ${lib.error}`);
       resolve();
     });
   });
+}
+
+/**
+ * Folds a library's process runs into one result per workload: the run with the median time (the lower middle
+ * one for an even count), whole (its samples' spread, check and load stay together), with every run's median
+ * time in `runMs`. A workload that failed in some run keeps the runs that worked.
+ */
+function medianOfRuns(lib) {
+  const runs = lib.runs;
+  lib.error = runs.map((r) => r.error).find(Boolean);
+  if (runs.length === 1) { lib.results = runs[0].results; return; }
+  lib.results = {};
+  for (const id of new Set(runs.flatMap((r) => Object.keys(r.results)))) {
+    const all = runs.map((r) => r.results[id]).filter(Boolean);
+    const timed = all.filter((r) => r.medianMs != null).sort((a, b) => a.medianMs - b.medianMs);
+    if (!timed.length) { lib.results[id] = all[0]; continue; }
+    lib.results[id] = { ...timed[(timed.length - 1) >> 1], runMs: all.map((r) => r.medianMs ?? null) };
+  }
 }
 
 /** The simdnn commit measured (and whether its kernels or TypeScript had uncommitted changes). */
@@ -143,10 +167,15 @@ const codeVersion = [gitVersion(), buildWarning].filter(Boolean).join('; ') || n
 const started = new Date();
 const t0 = performance.now();
 console.log(`simdnn benchmark (${quick ? 'quick' : 'full'}): ${libs.length} libraries × ${workloads.length} workloads, one process at a time`);
-for (const lib of libs) {
-  console.log(`▶ ${lib.key}`);
-  await runChild(lib);
+for (let round = 1; round <= rounds; round++) {
+  for (const lib of libs) {
+    if (round > 1 && !lib.rounds) continue;
+    console.log(`▶ ${lib.key}${rounds > 1 && lib.rounds ? ` (round ${round} of ${rounds})` : ''}`);
+    await runChild(lib);
+    (lib.runs ??= []).push({ results: lib.results, error: lib.error });
+  }
 }
+for (const lib of libs) medianOfRuns(lib);
 const totalS = (performance.now() - t0) / 1000;
 
 const command = process.env.npm_lifecycle_event === 'bench'
@@ -154,12 +183,15 @@ const command = process.env.npm_lifecycle_event === 'bench'
   : `node bench/run.mjs${args.length ? ` ${args.join(' ')}` : ''}`;
 const partial = Boolean(only || libKeys);
 const run = {
-  command, mode: quick ? 'quick' : 'full', partial, machine: machine(), workloads, libs, totalS, code: codeVersion,
+  command, mode: quick ? 'quick' : 'full', partial, rounds, machine: machine(), workloads, libs, totalS, code: codeVersion,
   started: started.toISOString().replace('T', ' ').slice(0, 16) + ' UTC',
 };
 const [md, json] = partial ? ['RESULTS-partial.md', 'results-partial.json'] : ['RESULTS.md', 'results.json'];
 writeFileSync(path.join(here, md), render(run));
 // The raw numbers, with each check's verdict but without its 512 sampled values (they would make it megabytes).
-for (const l of libs) for (const r of Object.values(l.results)) if (r.check) delete r.check.values;
+for (const l of libs) {
+  delete l.runs;
+  for (const r of Object.values(l.results)) if (r.check) delete r.check.values;
+}
 writeFileSync(path.join(here, json), JSON.stringify(run, null, 1));
 console.log(`\nwrote bench/${md} and bench/${json} (${Math.round(totalS)} s)`);

@@ -3,6 +3,7 @@
 // and issue 7's speed goals. report.mjs keeps these rows and columns out of its main tables and calls
 // tfjsSection with its formatting helpers.
 import { compare, TOLERANCE } from './check.mjs';
+import { runCount } from './measure.mjs';
 
 const REFERENCE = 'tfjs-layers-cpu';
 const SIMDNN = 'tfjs-layers-simdnn', WASM = 'tfjs-layers-wasm';
@@ -72,7 +73,9 @@ export function tfjsSection(run, { cell, table, fmt }) {
   const notes = [];
   for (const l of libs) {
     const procs = `\`node ${[...(l.nodeFlags ?? []), 'bench/child.mjs', ...(l.childArgs ?? [])].join(' ')}\``;
+    const runs = runCount(l);
     notes.push(`- **${l.label}**: ${l.pkg} ${l.version ?? '?'}; ${l.info ?? ''}; ${procs}, ${l.durationS != null ? l.durationS.toFixed(0) + ' s' : '?'}` +
+      (runs > 1 ? ` in ${runs} process runs (cells: the run with the median time)` : '') +
       (l.error ? `; the process failed: ${l.error}` : ''));
     for (const wl of workloads) {
       const r = l.results[wl.id];

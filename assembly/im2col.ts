@@ -117,10 +117,16 @@ export function paddedRows(H: i32, KH: i32, SH: i32, PT: i32, DH: i32, OH: i32):
  * filled by the padding mode (zeros, reflect, replicate, circular); rows/columns past Hp/Wp are dropped.
  */
 export function padImage(x: usize, C: i32, H: i32, W: i32, PT: i32, PL: i32, mode: i32, Hp: i32, Wp: i32, dst: usize): void {
+  padRows(x, C, H, W, PT, PL, mode, Hp, Wp, dst, 0, Hp);
+}
+
+/** padImage for padded rows [hp0, hp1) of every channel only (a thread's share of the rows); the rest untouched. */
+export function padRows(x: usize, C: i32, H: i32, W: i32, PT: i32, PL: i32, mode: i32, Hp: i32, Wp: i32, dst: usize,
+                        hp0: i32, hp1: i32): void {
   const copyW = min(W, Wp - PL);   // input columns that land inside the padded row
   for (let c = 0; c < C; c++) {
     const xc = x + (<usize>(c * H * W) << 2), dc = dst + (<usize>(c * Hp * Wp) << 2);
-    for (let hp = 0; hp < Hp; hp++) {
+    for (let hp = hp0; hp < hp1; hp++) {
       const d = dc + (<usize>(hp * Wp) << 2);
       const ih = mapIndex(hp - PT, H, mode);
       if (ih < 0) { memory.fill(d, 0, <usize>Wp << 2); continue; }

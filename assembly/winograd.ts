@@ -7,7 +7,7 @@
 // The transforms run four tiles of a tile row per f32x4 (lanes = tiles).
 import { at } from './vec';
 import { MR, sgemm, sgemm_packed, sgemm_scratch_bytes, pack_a_bytes } from './gemm';
-import { padImage, PAD_ZEROS } from './im2col';
+import { padRows, PAD_ZEROS } from './im2col';
 
 /** Tiles per GEMM batch: at most 256, and V_ξ (Cin × tiles floats) at most 128 KB, so that a batch works in L2. */
 // @ts-ignore: decorator
@@ -96,8 +96,9 @@ export function conv2d_winograd(x: usize, U: usize, b: usize, y: usize, Cin: i32
     const rows = min(R, g1 - gb), T = rows * tw;
     for (let r = 0; r < rows; r++) {
       const g = gb + r, n = g / th, ty = g - n * th;
-      if (padded != n) {
-        padImage(x + (<usize>(n * Cin * H * W) << 2), Cin, H, W, PT, PL, mode, Hp, Wp, img);
+      if (padded != n) {                                 // only the rows of this share's tiles of image n
+        const ty0 = max(g0 - n * th, 0), ty1 = min(g1 - n * th, th);
+        padRows(x + (<usize>(n * Cin * H * W) << 2), Cin, H, W, PT, PL, mode, Hp, Wp, img, 2 * ty0, 2 * ty1 + 2);
         padded = n;
       }
       inputRows(img, Cin, Hp, Wp, ty, tw, V, T, r);
@@ -279,9 +280,10 @@ export function conv2d_winograd_filter(x: usize, dy: usize, M: usize, Cin: i32, 
     const rows = min(R, g1 - gb), T = rows * tw;
     for (let r = 0; r < rows; r++) {
       const g = gb + r, n = g / th, ty = g - n * th;
-      if (padded != n) {
-        padImage(x + (<usize>(n * Cin * H * W) << 2), Cin, H, W, PT, PL, PAD_ZEROS, Hp, Wp, img);
-        padImage(dy + (<usize>(n * Cout * OH * OW) << 2), Cout, OH, OW, 0, 0, PAD_ZEROS, dyH, dyW, dyp);
+      if (padded != n) {                                 // only the rows of this share's tiles of image n
+        const ty0 = max(g0 - n * th, 0), ty1 = min(g1 - n * th, th);
+        padRows(x + (<usize>(n * Cin * H * W) << 2), Cin, H, W, PT, PL, PAD_ZEROS, Hp, Wp, img, 2 * ty0, 2 * ty1 + 2);
+        padRows(dy + (<usize>(n * Cout * OH * OW) << 2), Cout, OH, OW, 0, 0, PAD_ZEROS, dyH, dyW, dyp, 2 * ty0, 2 * ty1);
         padded = n;
       }
       inputRows(img, Cin, Hp, Wp, ty, tw, V, T, r);
@@ -299,27 +301,68 @@ export function conv2d_winograd_filter(x: usize, dy: usize, M: usize, Cin: i32, 
 
 /** dW = Aᵀ(Σ_p M_p)A for every (o, c): `parts` partial sums 16·Cout·Cin floats apart, added in order. */
 export function winograd_filter_finish(M: usize, parts: i32, dw: usize, Cout: i32, Cin: i32): void {
-  const stride = <usize>(16 * Cout * Cin) << 2, xs = <usize>(Cout * Cin) << 2;
-  for (let oc = 0; oc < Cout * Cin; oc++) {
-    // m[i][j] summed over the parts; rows of Aᵀm: u0 = m0 + m1 + m2, u1 = m1 − m2, u2 = m1 + m2 + m3.
-    let u00: f32 = 0, u01: f32 = 0, u02: f32 = 0, u03: f32 = 0, u10: f32 = 0, u11: f32 = 0, u12: f32 = 0, u13: f32 = 0;
-    let u20: f32 = 0, u21: f32 = 0, u22: f32 = 0, u23: f32 = 0;
-    for (let j = 0; j < 4; j++) {
-      let m0: f32 = 0, m1: f32 = 0, m2: f32 = 0, m3: f32 = 0;
-      for (let p = 0; p < parts; p++) {
-        const q = at(M + <usize>p * stride, oc);
-        m0 += load<f32>(q + <usize>j * xs); m1 += load<f32>(q + <usize>(4 + j) * xs);
-        m2 += load<f32>(q + <usize>(8 + j) * xs); m3 += load<f32>(q + <usize>(12 + j) * xs);
-      }
-      const a = m0 + m1 + m2, b = m1 - m2, c = m1 + m2 + m3;
-      if (j == 0) { u00 = a; u10 = b; u20 = c; } else if (j == 1) { u01 = a; u11 = b; u21 = c; }
-      else if (j == 2) { u02 = a; u12 = b; u22 = c; } else { u03 = a; u13 = b; u23 = c; }
+  const n = Cout * Cin;
+  let oc = 0;
+  // Four (o, c) pairs per vector (they sit side by side in each M_ξ), the same operations lane by lane.
+  if (ASC_FEATURE_SIMD) for (; oc + 4 <= n; oc += 4) finishFour(M, parts, n, oc, dw + (<usize>(oc * 9) << 2));
+  for (; oc < n; oc++) finishOne(M, parts, n, oc, dw + (<usize>(oc * 9) << 2));
+}
+
+/** Columns j of Aᵀm for four pairs: rows a, b, c of 3 × 4 vectors (static, 192 bytes). */
+const FINISH_ROWS = memory.data(12 * 16, 16);
+
+/** finishOne for pairs oc … oc + 3, four lanes at a time; out: pair oc's nine taps, the others 9 floats apart. */
+function finishFour(M: usize, parts: i32, n: i32, oc: i32, out: usize): void {
+  const stride = <usize>(16 * n) << 2, xs = <usize>n << 2, u = FINISH_ROWS;
+  for (let j = 0; j < 4; j++) {
+    let m0 = f32x4.splat(0), m1 = f32x4.splat(0), m2 = f32x4.splat(0), m3 = f32x4.splat(0);
+    for (let p = 0; p < parts; p++) {
+      const q = at(M + <usize>p * stride, oc) + <usize>j * xs;
+      m0 = f32x4.add(m0, v128.load(q)); m1 = f32x4.add(m1, v128.load(q + 4 * xs));
+      m2 = f32x4.add(m2, v128.load(q + 8 * xs)); m3 = f32x4.add(m3, v128.load(q + 12 * xs));
     }
-    const out = dw + (<usize>(oc * 9) << 2);
-    store<f32>(out, u00 + u01 + u02); store<f32>(out, u01 - u02, 4); store<f32>(out, u01 + u02 + u03, 8);
-    store<f32>(out, u10 + u11 + u12, 12); store<f32>(out, u11 - u12, 16); store<f32>(out, u11 + u12 + u13, 20);
-    store<f32>(out, u20 + u21 + u22, 24); store<f32>(out, u21 - u22, 28); store<f32>(out, u21 + u22 + u23, 32);
+    const r = u + (<usize>j << 4);
+    v128.store(r, f32x4.add(f32x4.add(m0, m1), m2));
+    v128.store(r, f32x4.sub(m1, m2), 64);
+    v128.store(r, f32x4.add(f32x4.add(m1, m2), m3), 128);
   }
+  for (let i = 0; i < 3; i++) {
+    const r = u + (<usize>i << 6);
+    const v0 = v128.load(r), v1 = v128.load(r, 16), v2 = v128.load(r, 32), v3 = v128.load(r, 48);
+    const o = out + (<usize>(3 * i) << 2);
+    storeLanes(o, f32x4.add(f32x4.add(v0, v1), v2));
+    storeLanes(o + 4, f32x4.sub(v1, v2));
+    storeLanes(o + 8, f32x4.add(f32x4.add(v1, v2), v3));
+  }
+}
+
+/** Lane l of v to p + 36·l (tap p of pair l: pairs are 9 floats apart). */
+// @ts-ignore: decorator
+@inline function storeLanes(p: usize, v: v128): void {
+  store<f32>(p, f32x4.extract_lane(v, 0)); store<f32>(p, f32x4.extract_lane(v, 1), 36);
+  store<f32>(p, f32x4.extract_lane(v, 2), 72); store<f32>(p, f32x4.extract_lane(v, 3), 108);
+}
+
+/** dW[o, c] = Aᵀ(Σ_p m_p)A for the pair oc, its nine taps at out. */
+function finishOne(M: usize, parts: i32, n: i32, oc: i32, out: usize): void {
+  const stride = <usize>(16 * n) << 2, xs = <usize>n << 2;
+  // m[i][j] summed over the parts; rows of Aᵀm: u0 = m0 + m1 + m2, u1 = m1 − m2, u2 = m1 + m2 + m3.
+  let u00: f32 = 0, u01: f32 = 0, u02: f32 = 0, u03: f32 = 0, u10: f32 = 0, u11: f32 = 0, u12: f32 = 0, u13: f32 = 0;
+  let u20: f32 = 0, u21: f32 = 0, u22: f32 = 0, u23: f32 = 0;
+  for (let j = 0; j < 4; j++) {
+    let m0: f32 = 0, m1: f32 = 0, m2: f32 = 0, m3: f32 = 0;
+    for (let p = 0; p < parts; p++) {
+      const q = at(M + <usize>p * stride, oc);
+      m0 += load<f32>(q + <usize>j * xs); m1 += load<f32>(q + <usize>(4 + j) * xs);
+      m2 += load<f32>(q + <usize>(8 + j) * xs); m3 += load<f32>(q + <usize>(12 + j) * xs);
+    }
+    const a = m0 + m1 + m2, b = m1 - m2, c = m1 + m2 + m3;
+    if (j == 0) { u00 = a; u10 = b; u20 = c; } else if (j == 1) { u01 = a; u11 = b; u21 = c; }
+    else if (j == 2) { u02 = a; u12 = b; u22 = c; } else { u03 = a; u13 = b; u23 = c; }
+  }
+  store<f32>(out, u00 + u01 + u02); store<f32>(out, u01 - u02, 4); store<f32>(out, u01 + u02 + u03, 8);
+  store<f32>(out, u10 + u11 + u12, 12); store<f32>(out, u11 - u12, 16); store<f32>(out, u11 + u12 + u13, 20);
+  store<f32>(out, u20 + u21 + u22, 24); store<f32>(out, u21 - u22, 28); store<f32>(out, u21 + u22 + u23, 32);
 }
 
 /** Row i of G′g (t0, t1: its two columns, four tiles) times G′ᵀ, stored at ξ = 4i … 4i + 3 (q: ξ = 4i). */

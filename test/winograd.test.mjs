@@ -131,6 +131,7 @@ test('backward filter through Winograd F(3×3, 2×2) equals the float64 referenc
     { x: [1, 8, 10, 30], w: [12, 8, 3, 3], pad: [0, 2, 1, 0] },
     { x: [40, 8, 6, 6], w: [8, 8, 3, 3], pad: [1, 1, 1, 1] },               // many tile batches, images spanned
     { x: [1, 300, 6, 5], w: [10, 300, 3, 3], pad: [3, 1, 0, 2] },           // Cin > one K slice; padding 3
+    { x: [1, 9, 13, 7], w: [11, 9, 3, 3], pad: [1, 1, 1, 1] },              // 99 (o, c) pairs: the finish's odd tail
   ];
   await checkBackward(nn, rand, cases, 'dw', 'conv2d_winograd_filter');
 });

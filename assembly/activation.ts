@@ -51,6 +51,15 @@ export function leaky_relu_backward(dy: usize, x: usize, dx: usize, n: i32, slop
   for (; i < n; i++) { const d = load<f32>(at(dy, i)); store<f32>(at(dx, i), load<f32>(at(x, i)) > 0 ? d : d * slope); }
 }
 
+/** y = e^x (exp4: relative error ≤ 2.5e-7 against the exact value; 0 below −104, +Inf above ln FLT_MAX). */
+export function exp_forward(x: usize, y: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= n; i += 4) v128.store(at(y, i), exp4(v128.load(at(x, i))));
+  }
+  for (; i < n; i++) store<f32>(at(y, i), Mathf.exp(load<f32>(at(x, i))));
+}
+
 /** y = 1 / (1 + e^−x). */
 export function sigmoid_forward(x: usize, y: usize, n: i32): void {
   let i = 0;

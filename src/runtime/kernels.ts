@@ -53,6 +53,8 @@ export interface Kernels {
   sigmoid_backward(dy: Ptr, y: Ptr, dx: Ptr, n: number): void;
   tanh_forward(x: Ptr, y: Ptr, n: number): void;
   tanh_backward(dy: Ptr, y: Ptr, dx: Ptr, n: number): void;
+  /** y = eˣ (exp4 in the SIMD builds). */
+  exp_forward(x: Ptr, y: Ptr, n: number): void;
   /** tfjs's Elu (scale = scaleAlpha = 1) and Selu: y = scale·x where x ≥ 0, scaleAlpha·(eˣ − 1) elsewhere. */
   elu_forward(x: Ptr, y: Ptr, n: number, scale: number, scaleAlpha: number): void;
   /** EluGrad: dx = dy where y ≥ 0, dy·(y + 1) elsewhere. */

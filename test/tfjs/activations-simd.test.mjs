@@ -16,21 +16,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { SimdnnBackend } from 'simdnn/tfjs';
-import { getEngine, checkNoLeak, rng, uniform, spyWasm, BACKEND } from '../helpers.mjs';
+import { checkNoLeak, rng, uniform, spyWasm, BACKEND } from '../helpers.mjs';
+import { useTfjsBackend } from './tfjs-helpers.mjs';
 
 const NAME = 'simdnn-activations-test';
-let backend = null;
-async function useBackend() {
-  const nn = await getEngine();
-  if (!backend) {
-    backend = new SimdnnBackend(nn);
-    tf.registerBackend(NAME, () => backend, 0);
-    for (const k of tf.getKernelsForBackend('simdnn')) tf.registerKernel({ ...k, backendName: NAME });
-  }
-  await tf.setBackend(NAME);
-  return { nn, b: backend };
-}
+const useBackend = () => useTfjsBackend(NAME);
 
 /**
  * Runs f() on the simdnn backend and returns its values, asserting that the wasm kernels `kernels` were called

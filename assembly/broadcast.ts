@@ -1,21 +1,24 @@
 // Broadcasting float32 arithmetic (the elementwise work of tfjs-layers' training graphs: batch-norm moments and
 // their gradients, relu gradients, optimizer updates), exact unary ops (floor for dropout masks, relu6, …) and
 // tfjs's Step:
-//   y = a ∘ b, ∘ ∈ {+, −, ×, ÷}, where both operands have n elements (mode 0), or one of them repeats with period m
+//   y = a ∘ b, ∘ ∈ {+, −, ×, ÷, prelu (a < 0 ? a·b : a)}, where both operands have n elements (mode 0), or one of them repeats with period m
 //   — b (mode 1: y[r·m + k] = a[r·m + k] ∘ b[k]) or a (mode 2: y[r·m + k] = a[k] ∘ b[r·m + k]); m = 1 is a scalar.
+// broadcast_strided_f32 runs those blocks along outer dimensions with any strides (a repeat along leading or middle
+// axes: [N, C, H, W] ∘ [1, C, 1, 1], [M, 1] ∘ [M, K], …).
 // One IEEE float32 operation per element: the same results, bit for bit, as a JS loop that computes in float64 and
 // stores into a Float32Array (float64 has more than 2·24 + 2 bits, so the double rounding of +, −, ×, ÷ is harmless).
 import { at } from './vec';
 
 // Operation codes (src/tfjs/kernels/elementwise.ts maps tfjs's kernel names onto them).
-const ADD = 0, SUB = 1, MUL = 2;                 // anything else: DIV
+const ADD = 0, SUB = 1, MUL = 2, DIV = 3;        // anything else: PRELU
 
 // @ts-ignore: decorator
 @inline function op4(op: i32, a: v128, b: v128): v128 {
   if (op == ADD) return f32x4.add(a, b);
   if (op == SUB) return f32x4.sub(a, b);
   if (op == MUL) return f32x4.mul(a, b);
-  return f32x4.div(a, b);
+  if (op == DIV) return f32x4.div(a, b);
+  return v128.bitselect(f32x4.mul(a, b), a, f32x4.lt(a, f32x4.splat(0)));     // NaN < 0 is false: NaN stays
 }
 
 // @ts-ignore: decorator
@@ -23,7 +26,8 @@ const ADD = 0, SUB = 1, MUL = 2;                 // anything else: DIV
   if (op == ADD) return a + b;
   if (op == SUB) return a - b;
   if (op == MUL) return a * b;
-  return a / b;
+  if (op == DIV) return a / b;
+  return a < 0 ? a * b : a;
 }
 
 /** y[i] = a[i] ∘ b[i], i < n. */
@@ -101,14 +105,45 @@ const ADD = 0, SUB = 1, MUL = 2;                 // anything else: DIV
 }
 
 /**
- * y = a ∘ b over n float32 (n a multiple of m in modes 1 and 2). op: 0 add, 1 sub, 2 mul, 3 div. mode: 0 both have
- * n elements; 1 b has m, repeating; 2 a has m, repeating. y may alias the full-size operand.
+ * y = a ∘ b over n float32 (n a multiple of m in modes 1 and 2). op: 0 add, 1 sub, 2 mul, 3 div, 4 prelu (a < 0 ?
+ * a·b : a). mode: 0 both have n elements; 1 b has m, repeating; 2 a has m, repeating. y may alias the full-size
+ * operand.
  */
 export function broadcast_f32(op: i32, mode: i32, a: usize, b: usize, y: usize, n: i32, m: i32): void {
   if (op == ADD) dispatch(ADD, mode, a, b, y, n, m);
   else if (op == SUB) dispatch(SUB, mode, a, b, y, n, m);
   else if (op == MUL) dispatch(MUL, mode, a, b, y, n, m);
-  else dispatch(3, mode, a, b, y, n, m);
+  else if (op == DIV) dispatch(DIV, mode, a, b, y, n, m);
+  else dispatch(4, mode, a, b, y, n, m);
+}
+
+/**
+ * A general broadcast: `blocks` consecutive blocks of y (n floats each), block j being broadcast_f32(op, mode, a_j,
+ * b_j, y + j·n, n, m), where a_j, b_j step by an odometer over r outer dimensions. desc holds 4·r int32: the sizes
+ * (outermost first, their product = blocks), a's strides, b's strides (in floats; 0 where that operand repeats)
+ * and r counters that must be 0 on entry (they are 0 again on return).
+ */
+export function broadcast_strided_f32(op: i32, mode: i32, a: usize, b: usize, y: usize, n: i32, m: i32,
+                                      blocks: i32, r: i32, desc: usize): void {
+  const sizes = desc, sa = at(desc, r), sb = at(desc, 2 * r), idx = at(desc, 3 * r);
+  let pa = a, pb = b, py = y;
+  for (let j = 0; j < blocks; j++, py = at(py, n)) {
+    broadcast_f32(op, mode, pa, pb, py, n, m);
+    // Next block: bump the innermost counter, carrying into outer ones (rewinding the pointers of wrapped ones).
+    for (let d = r - 1; d >= 0; d--) {
+      const c = load<i32>(at(idx, d)) + 1, size = load<i32>(at(sizes, d));
+      const da = load<i32>(at(sa, d)), db = load<i32>(at(sb, d));
+      if (c < size) {
+        store<i32>(at(idx, d), c);
+        pa = at(pa, da);
+        pb = at(pb, db);
+        break;
+      }
+      store<i32>(at(idx, d), 0);
+      pa -= <usize>(da * (size - 1)) << 2;
+      pb -= <usize>(db * (size - 1)) << 2;
+    }
+  }
 }
 
 // Unary operation codes of unary_f32 (every one exact: the same float32 as the JS loop that it replaces).

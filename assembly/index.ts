@@ -10,13 +10,13 @@ export { adaptive_avgpool2d_forward, adaptive_avgpool2d_backward, adaptive_maxpo
 export { local2d_forward, local2d_backward_filter, local2d_backward_data } from './local';
 export { batchnorm_stats, batchnorm_eval_stats, batchnorm_forward, batchnorm_backward, rownorm_forward, rownorm_backward } from './norm';
 export { relu_forward, relu_backward, leaky_relu_forward, leaky_relu_backward, sigmoid_forward,
-         sigmoid_backward, tanh_forward, tanh_backward } from './activation';
-export { softmax_xent } from './loss';
+         sigmoid_backward, tanh_forward, tanh_backward, elu_forward, elu_backward, softplus_forward, exp_forward } from './activation';
+export { softmax_xent, softmax_forward } from './loss';
 export { sgd_step, adam_step } from './optim';
 export { add_forward, axpy, scale, copy_blocks } from './elementwise';
 export { transpose2d } from './transpose';
 export { maxpool_nhwc, channel_affine_nhwc } from './nhwc';
-export { broadcast_f32, unary_f32, step_f32 } from './broadcast';
+export { broadcast_f32, broadcast_strided_f32, unary_f32, step_f32 } from './broadcast';
 export { sum_columns } from './reduce';
 
 /** First byte the TypeScript allocator may hand out (the module keeps no static data above it). */

@@ -75,6 +75,16 @@ export function spyKernels(nn) {
   return { seen, restore: () => { nn.parallel = parallel; } };
 }
 
+/**
+ * Records the wasm kernels called straight from JS (nn.kernels.name(…), as the tfjs backend's kernels do) until
+ * restore(): `seen` is a Set of kernel names.
+ */
+export function spyWasm(nn) {
+  const seen = new Set(), kernels = nn.kernels;
+  nn.kernels = new Proxy(kernels, { get(target, name) { seen.add(name); return target[name]; } });
+  return { seen, restore: () => { nn.kernels = kernels; } };
+}
+
 /** Disposes every tensor found in a value (a tensor, an array or a plain object of them). */
 export function disposeAll(value) {
   if (value == null) return;

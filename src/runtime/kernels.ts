@@ -53,6 +53,16 @@ export interface Kernels {
   sigmoid_backward(dy: Ptr, y: Ptr, dx: Ptr, n: number): void;
   tanh_forward(x: Ptr, y: Ptr, n: number): void;
   tanh_backward(dy: Ptr, y: Ptr, dx: Ptr, n: number): void;
+  /** y = eˣ (exp4 in the SIMD builds). */
+  exp_forward(x: Ptr, y: Ptr, n: number): void;
+  /** tfjs's Elu (scale = scaleAlpha = 1) and Selu: y = scale·x where x ≥ 0, scaleAlpha·(eˣ − 1) elsewhere. */
+  elu_forward(x: Ptr, y: Ptr, n: number, scale: number, scaleAlpha: number): void;
+  /** EluGrad: dx = dy where y ≥ 0, dy·(y + 1) elsewhere. */
+  elu_backward(dy: Ptr, y: Ptr, dx: Ptr, n: number): void;
+  /** y = ln(1 + eˣ) with tfjs's thresholds (x above 13.94, eˣ below −13.94). */
+  softplus_forward(x: Ptr, y: Ptr, n: number): void;
+  /** Softmax over rows of K (max-shifted). */
+  softmax_forward(x: Ptr, y: Ptr, rows: number, K: number): void;
   softmax_xent(logits: Ptr, labels: Ptr, probs: Ptr, dlogits: Ptr, N: number, K: number): number;
   sgd_step(p: Ptr, g: Ptr, buf: Ptr, n: number, lr: number, momentum: number, dampening: number,
            nesterov: number, wd: number, first: number): void;
@@ -69,8 +79,14 @@ export interface Kernels {
   channel_affine_nhwc(x: Ptr, y: Ptr, C: number, mean: Ptr, mul: Ptr, offset: Ptr, r0: number, r1: number): void;
   /** dst[b][c][r] = src[b][r][c] for 4-byte elements: B batched R×C transposes. */
   transpose2d(src: Ptr, dst: Ptr, B: number, R: number, C: number): void;
-  /** y = a ∘ b over n float32; op 0 add, 1 sub, 2 mul, 3 div; mode 0 same size, 1 b repeats with period m, 2 a does. */
+  /**
+   * y = a ∘ b over n float32; op 0 add, 1 sub, 2 mul, 3 div, 4 prelu; mode 0 same size, 1 b repeats with period m,
+   * 2 a does.
+   */
   broadcast_f32(op: number, mode: number, a: Ptr, b: Ptr, y: Ptr, n: number, m: number): void;
+  /** `blocks` broadcast_f32 blocks of n, a and b stepping over r outer dims: desc = sizes, a strides, b strides, 0s. */
+  broadcast_strided_f32(op: number, mode: number, a: Ptr, b: Ptr, y: Ptr, n: number, m: number,
+                        blocks: number, r: number, desc: Ptr): void;
   /** y = f(x) over n float32: op 0 floor, 1 ceil, 2 round half to even, 3 negate, 4 abs, 5 sqrt, 6 relu6. */
   unary_f32(op: number, x: Ptr, y: Ptr, n: number): void;
   /** tfjs's Step: 1 where x > 0, alpha elsewhere, NaN stays NaN. */

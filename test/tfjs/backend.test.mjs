@@ -6,22 +6,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { SimdnnBackend } from 'simdnn/tfjs';
-import { getEngine, checkNoLeak, rng, uniform } from '../helpers.mjs';
+import { checkNoLeak, rng, uniform } from '../helpers.mjs';
+import { useTfjsBackend } from './tfjs-helpers.mjs';
 
-let backend = null;
-/** The shared engine as tfjs backend 'simdnn-test' (registered once; never disposed: the engine is shared). */
-async function useBackend() {
-  const nn = await getEngine();
-  if (!backend) {
-    backend = new SimdnnBackend(nn);
-    tf.registerBackend('simdnn-test', () => backend, 0);
-    // The kernels are registered for 'simdnn': copy them to the test name.
-    for (const k of tf.getKernelsForBackend('simdnn')) tf.registerKernel({ ...k, backendName: 'simdnn-test' });
-  }
-  await tf.setBackend('simdnn-test');
-  return { nn, b: backend };
-}
+/** The shared engine as tfjs backend 'simdnn-test'. */
+const useBackend = () => useTfjsBackend('simdnn-test');
 
 test('write/read round trips float32, int32 and bool; refCount, incRef, disposeData, numDataIds', async () => {
   const { nn, b } = await useBackend();

@@ -5,21 +5,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { SimdnnBackend } from 'simdnn/tfjs';
-import { getEngine, checkNoLeak, rng, spyKernels } from '../helpers.mjs';
+import { checkNoLeak, rng, spyKernels } from '../helpers.mjs';
+import { useTfjsBackend } from './tfjs-helpers.mjs';
 
 const NAME = 'simdnn-nhwc-test';
-let backend = null;
-async function useBackend() {
-  const nn = await getEngine();
-  if (!backend) {
-    backend = new SimdnnBackend(nn);
-    tf.registerBackend(NAME, () => backend, 0);
-    for (const k of tf.getKernelsForBackend('simdnn')) tf.registerKernel({ ...k, backendName: NAME });
-  }
-  await tf.setBackend(NAME);
-  return { nn, b: backend };
-}
+const useBackend = () => useTfjsBackend(NAME);
 
 /** Runs f on cpu and on simdnn with the same inputs (plain arrays in, Float32Array out). */
 async function both(f) {

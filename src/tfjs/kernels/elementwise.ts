@@ -1,11 +1,10 @@
-// Elementwise kernels with NumPy broadcasting. Float32 Add, Sub, Multiply and RealDiv of equal sizes or with one
-// operand repeating along the output's trailing axes (a scalar, a per-channel vector, a bias row) run on simdnn's
-// SIMD broadcast kernel (assembly/broadcast.ts), as does float32 Step; the rest are JS loops over the wasm memory
-// views.
+// Elementwise kernels with NumPy broadcasting. Float32 Add, Sub, Multiply and RealDiv (and Prelu, activation.ts)
+// run on simdnn's SIMD broadcast kernels (assembly/broadcast.ts) for every broadcast pattern (arith.ts plans it), as
+// do float32 Exp, Step, Square and the exact unary ops; the rest (and int32/bool) are JS loops over the wasm memory views.
 import { backend_util, upcastType, type DataType, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { SimdnnBackend } from '../backend.js';
 import { attrsOf, kernel, type KernelArgs } from './kernel.js';
-import { period } from './arith.js';
+import { broadcastPlan } from './arith.js';
 
 type Binary = (a: number, b: number) => number;
 type Unary = (x: number) => number;
@@ -87,34 +86,36 @@ function binaryKernel(name: string, f: Binary, fixed?: DataType, intF?: Binary) 
       const shape = backend_util.assertAndGetBroadcastShape(a.shape, y.shape);
       const { info, t } = b.makeEmpty(shape, dtype);
       if (!t) return info;
-      if (!simdArith(b, name, a, y, shape, t.offset, t.size)) broadcastLoop(b.values(a), a.shape, b.values(y), y.shape, t.view(), shape, f);
+      if (SIMD_OPS[name] !== undefined) simdBinary(b, SIMD_OPS[name], a, y, shape, t.offset);
+      else broadcastLoop(b.values(a), a.shape, b.values(y), y.shape, t.view(), shape, f);
       return info;
     }
     return binaryOp(b, a, y, dtype === 'int32' && intF ? intF : f, dtype);
   });
 }
 
-/** The operation codes of simdnn's broadcast_f32 kernel. */
-const SIMD_OPS: Record<string, number> = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3 };
+/** The operation codes of simdnn's broadcast_f32 kernels. */
+export const SIMD_OPS: Record<string, number> = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Prelu: 4 };
 
 /**
- * out = x ∘ y (n float32 elements, broadcast shape `shape`) on simdnn's SIMD broadcast kernel, when ∘ is Add, Sub,
- * Multiply or RealDiv and the operands have n elements each, or one has n and the other repeats with a period: its
- * shape, leading 1s dropped, is a suffix of the output shape (a scalar, a per-channel vector of NHWC data, a bias
- * row). One float32 operation per element, the same results as the JS loop. False when no case applies.
+ * out = x ∘ y (float32, broadcast shape `shape`, out a byte offset; out may be x when x has the output's shape) on
+ * simdnn's SIMD broadcast kernels: one broadcast_f32 call, or broadcast_strided_f32 when an operand repeats along
+ * leading or middle axes (arith.ts). One float32 operation per element: the same results as the JS loop.
  */
-function simdArith(b: SimdnnBackend, op: string, x: TensorInfo, y: TensorInfo, shape: readonly number[], out: number, n: number): boolean {
-  const code = SIMD_OPS[op], xt = b.tensor(x), yt = b.tensor(y);
-  if (code === undefined || !xt || !yt) return false;
+export function simdBinary(b: SimdnnBackend, code: number, x: TensorInfo, y: TensorInfo, shape: readonly number[], out: number): void {
+  const xt = b.tensor(x), yt = b.tensor(y);
+  if (!xt || !yt) return;                            // an empty operand: the output is empty too
+  const { mode, n, m, outer } = broadcastPlan(x.shape, y.shape, shape);
   const k = b.nn.kernels;
-  if (xt.size === n && yt.size === n) {
-    k.broadcast_f32(code, 0, xt.offset, yt.offset, out, n, n);
-    return true;
+  if (outer.length === 0) {
+    k.broadcast_f32(code, mode, xt.offset, yt.offset, out, n, m);
+    return;
   }
-  const [mode, m] = xt.size === n ? [1, period(y.shape, shape)] : yt.size === n ? [2, period(x.shape, shape)] : [0, -1];
-  if (m <= 0) return false;
-  k.broadcast_f32(code, mode, xt.offset, yt.offset, out, n, m);
-  return true;
+  const r = outer.length, desc = b.nn.scratch(16 * r, 'tfjs broadcast strides');
+  const d = b.nn.i32(desc, 4 * r);
+  outer.forEach((o, i) => { d[i] = o.size; d[r + i] = o.sa; d[2 * r + i] = o.sb; d[3 * r + i] = 0; });
+  const blocks = outer.reduce((p, o) => p * o.size, 1);
+  k.broadcast_strided_f32(code, mode, xt.offset, yt.offset, out, n, m, blocks, r, desc);
 }
 
 /** simdnn's unary_f32 operation codes (assembly/broadcast.ts): exact, the same float32 as the JS functions. */
@@ -134,6 +135,15 @@ function unaryKernel(name: string, f: Unary, dtype?: DataType, simdOp?: number) 
     if (simdOp !== undefined && x.dtype === 'float32') return simdUnaryOp(backend, x, simdOp);
     return unaryOp(backend, x, f, dtype ?? x.dtype);
   });
+}
+
+/** Exp: float32 on simdnn's exp_forward (exp4, relative error ≤ 2.5e-7), other dtypes as a JS loop. */
+function exp({ inputs, backend: b }: KernelArgs): TensorInfo {
+  const { x } = inputs;
+  if (x.dtype !== 'float32') return unaryOp(b, x, Math.exp, 'float32');
+  const { info, t } = b.makeEmpty(x.shape, 'float32');
+  if (t) b.nn.kernels.exp_forward(b.tensor(x)!.offset, t.offset, t.size);
+  return info;
 }
 
 /** AddN: the sum of a list of same-shape tensors. */
@@ -226,7 +236,7 @@ export const elementwiseKernels = [
   kernel('Step', step),
   unaryKernel('Abs', Math.abs, undefined, SIMD_UNARY.Abs),
   unaryKernel('Neg', (v) => -v, undefined, SIMD_UNARY.Neg),
-  unaryKernel('Exp', Math.exp, 'float32'),
+  kernel('Exp', exp),
   unaryKernel('Expm1', Math.expm1, 'float32'),
   unaryKernel('Log', Math.log, 'float32'),
   unaryKernel('Log1p', Math.log1p, 'float32'),

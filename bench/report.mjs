@@ -155,7 +155,7 @@ export function render(run) {
     'the core\'s f32x4 peak; its outputs pass the same checks. ' +
     '`†`: computed in a non-native way, see the notes. `✗`: the output failed the correctness check (the number is not comparable). ' +
     `\`⚠\`: other processes used more than ${BUSY} of a core on average while it was timed (from /proc/stat; the machine has 2 cores). ` +
-    'Regenerate with `npm run bench` (full, ≈ 10–15 min) or `npm run bench -- --quick` (< 2 min, few samples).', '');
+    'Regenerate with `npm run bench` (full, ≈ 25 min with 3 runs of the compared columns) or `npm run bench -- --quick` (< 2 min, few samples).', '');
 
   const header = ['workload', ...libs.map((l) => l.label)];
   const unit = (wl) => (wl.unit === 'gflops' ? 'GFLOP/s' : 'ms');

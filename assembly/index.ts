@@ -14,10 +14,10 @@ export { relu_forward, relu_backward, leaky_relu_forward, leaky_relu_backward, s
 export { softmax_xent, softmax_forward } from './loss';
 export { sgd_step, adam_step } from './optim';
 export { add_forward, axpy, scale, copy_blocks } from './elementwise';
-export { transpose2d } from './transpose';
+export { transpose2d, transpose_nd } from './transpose';
 export { maxpool_nhwc, channel_affine_nhwc } from './nhwc';
 export { broadcast_f32, broadcast_strided_f32, unary_f32, step_f32 } from './broadcast';
-export { sum_columns } from './reduce';
+export { sum_columns, reduce_rows } from './reduce';
 
 /** First byte the TypeScript allocator may hand out (the module keeps no static data above it). */
 export function heap_base(): usize {

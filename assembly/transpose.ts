@@ -1,7 +1,7 @@
 // Batched 2-D transpose of 4-byte elements (float32 or int32 alike: only bits move). NHWC ↔ NCHW is one
 // call: per image, [H·W, C] ↔ [C, H·W]. The vector path moves 4×4 blocks through registers (two rounds of
 // lane shuffles), walking the matrix in 32×32 tiles so that the strided side stays in cache.
-import { at } from './vec';
+import { at, gather4 } from './vec';
 
 const TILE: i32 = 32;
 
@@ -44,5 +44,37 @@ export function transpose2d(src: usize, dst: usize, B: i32, R: i32, C: i32): voi
   }
   for (; r < r1; r++) {
     for (let c = c0; c < c1; c++) store<i32>(at(d, c * R + r), load<i32>(at(s, r * C + c)));
+  }
+}
+
+/**
+ * dst = src permuted, any rank, 4-byte elements: dst walks its shape in row-major order while src steps by the
+ * permuted strides. meta: i32[3·rank] — the output shape, then each output axis's stride in src (elements), then
+ * rank counters (scratch). The innermost output axis is one run: a copy when its src stride is 1, else a (SIMD)
+ * strided gather.
+ */
+export function transpose_nd(src: usize, dst: usize, rank: i32, meta: usize): void {
+  const shape = meta, strides = meta + (<usize>rank << 2), idx = meta + (<usize>(2 * rank) << 2);
+  let total = 1;
+  for (let d = 0; d < rank; d++) { total *= load<i32>(at(shape, d)); store<i32>(at(idx, d), 0); }
+  if (total == 0) return;
+  const last = rank - 1, inner = load<i32>(at(shape, last)), S = load<i32>(at(strides, last));
+  let from = 0;
+  for (let o = 0; o < total; o += inner) {
+    const s = at(src, from), t = at(dst, o);
+    if (S == 1) memory.copy(t, s, <usize>inner << 2);
+    else {
+      let k = 0;
+      if (ASC_FEATURE_SIMD) for (; k + 4 <= inner; k += 4) v128.store(at(t, k), gather4(at(s, k * S), S));
+      for (; k < inner; k++) store<f32>(at(t, k), load<f32>(at(s, k * S)));
+    }
+    // Odometer over the outer output axes.
+    for (let d = last - 1; d >= 0; d--) {
+      const i = load<i32>(at(idx, d)) + 1, st = load<i32>(at(strides, d));
+      from += st;
+      if (i < load<i32>(at(shape, d))) { store<i32>(at(idx, d), i); break; }
+      from -= st * i;
+      store<i32>(at(idx, d), 0);
+    }
   }
 }

@@ -79,6 +79,8 @@ export interface Kernels {
   channel_affine_nhwc(x: Ptr, y: Ptr, C: number, mean: Ptr, mul: Ptr, offset: Ptr, r0: number, r1: number): void;
   /** dst[b][c][r] = src[b][r][c] for 4-byte elements: B batched R×C transposes. */
   transpose2d(src: Ptr, dst: Ptr, B: number, R: number, C: number): void;
+  /** dst = src permuted, 4-byte elements; meta: i32[3·rank] = output shape, src strides per output axis, scratch. */
+  transpose_nd(src: Ptr, dst: Ptr, rank: number, meta: Ptr): void;
   /**
    * y = a ∘ b over n float32; op 0 add, 1 sub, 2 mul, 3 div, 4 prelu; mode 0 same size, 1 b repeats with period m,
    * 2 a does.
@@ -93,4 +95,5 @@ export interface Kernels {
   step_f32(x: Ptr, y: Ptr, n: number, alpha: number): void;
   /** Column sums (or means) of a [rows, m] float32 matrix, accumulated in float64 in acc (8·m bytes of scratch). */
   sum_columns(x: Ptr, rows: number, m: number, out: Ptr, acc: Ptr, mean: number): void;
+  reduce_rows(op: number, x: Ptr, rows: number, n: number, out: Ptr): void;
 }

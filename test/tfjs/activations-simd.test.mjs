@@ -17,52 +17,10 @@ import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { checkNoLeak, rng, uniform, spyWasm, BACKEND } from '../helpers.mjs';
-import { useTfjsBackend } from './tfjs-helpers.mjs';
+import { useTfjsBackend, onWasm, assertRel } from './tfjs-helpers.mjs';
 
 const NAME = 'simdnn-activations-test';
 const useBackend = () => useTfjsBackend(NAME);
-
-/**
- * Runs f() on the simdnn backend and returns its values, asserting that the wasm kernels `kernels` were called
- * ('p|q': p or q) and that no JS loop read a tensor's values (backend.values) meanwhile.
- */
-function onWasm(nn, b, kernels, f) {
-  const spy = spyWasm(nn), values = b.values;
-  let jsReads = 0;
-  b.values = function (...args) { jsReads++; return values.apply(this, args); };
-  let out;
-  try {
-    out = tf.tidy(() => f().dataSync().slice());
-  } finally {
-    spy.restore();
-    delete b.values;                                  // back to the prototype's method
-  }
-  for (const k of kernels) {
-    assert.ok(k.split('|').some((name) => spy.seen.has(name)), `wasm kernel ${k} did not run (seen: ${[...spy.seen].join(', ')})`);
-  }
-  // dataSync reads the output once through backend.values (readSync); anything more is a JS loop over an input.
-  assert.ok(jsReads <= 1, `${jsReads} JS reads of tensor values: a JS loop ran`);
-  return out;
-}
-
-/** |got − want| ≤ rtol·|want| element-wise (rtol 0: exactly equal); non-finite values must match exactly. */
-function assertRel(got, want, rtol, what) {
-  assert.is(got.length, want.length, `${what}: length`);
-  let worst = 0;
-  for (let i = 0; i < want.length; i++) {
-    const g = got[i], w = want[i];
-    if (!Number.isFinite(w) || !Number.isFinite(g)) {
-      if (!(Object.is(g, w) || (Number.isNaN(g) && Number.isNaN(w)))) assert.unreachable(`${what}[${i}]: got ${g}, expected ${w}`);
-      continue;
-    }
-    const err = Math.abs(g - w);
-    if (!(err <= rtol * Math.abs(w))) {
-      assert.unreachable(`${what}[${i}]: got ${g}, expected ${w}, relative error ${(err / Math.abs(w)).toExponential(2)} > ${rtol}`);
-    }
-    if (w !== 0) worst = Math.max(worst, err / Math.abs(w));
-  }
-  return worst;
-}
 
 const SIZES = [1, 3, 5, 17, 1000];
 const SPECIAL = [NaN, Infinity, -Infinity, 0, -0, 1e-7, -1e-7, -1e-30, 13.9, -13.9, 14, -14, 88, -88, -104, 20, -20];

@@ -1,6 +1,7 @@
 // Reductions over any axes (Sum, Mean, Max, Min, Prod, All, Any, ArgMax, ArgMin): the reduced axes are
-// permuted innermost (Transpose), then each output element folds one contiguous run (JS loops). Float32 Sum and
-// Mean over the leading axes run on simdnn's SIMD column-sum kernel (assembly/reduce.ts) without the transpose.
+// permuted innermost (Transpose), then each output element folds one contiguous run — for float32 Sum, Mean, Prod,
+// Max, Min, ArgMax and ArgMin on simdnn's SIMD row-reduction kernel (assembly/reduce.ts reduce_rows), for int32 and
+// bool in JS loops. Float32 Sum and Mean over the leading axes run on the SIMD column-sum kernel without the transpose.
 import { backend_util, upcastType, util, type DataType, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { SimdnnBackend } from '../backend.js';
 import { attrsOf, kernel, type KernelArgs } from './kernel.js';
@@ -57,6 +58,9 @@ function leadingSum(b: SimdnnBackend, x: TensorInfo, axis: number | number[], ke
   return info;
 }
 
+/** reduce_rows's operation codes (assembly/reduce.ts ROW_*). */
+const ROW_OPS: Record<string, number> = { Sum: 0, Mean: 1, Prod: 2, Max: 3, Min: 4, ArgMax: 5, ArgMin: 6 };
+
 function reduceKernel(name: string, fold: Fold, outDtype: (x: DataType) => DataType, columns?: 'sum' | 'mean') {
   return kernel(name, (args: KernelArgs) => {
     const { backend: b } = args;
@@ -70,6 +74,11 @@ function reduceKernel(name: string, fold: Fold, outDtype: (x: DataType) => DataT
     try {
       const { info, t } = b.makeEmpty(shape, outDtype(x.dtype));
       if (!t) return info;
+      const xt = b.tensor(input);
+      if (x.dtype === 'float32' && name in ROW_OPS && xt) {
+        b.nn.kernels.reduce_rows(ROW_OPS[name], xt.offset, t.size, inner, t.offset);
+        return info;
+      }
       const v = b.values(input), out = t.view();
       for (let o = 0; o < out.length; o++) out[o] = fold(v, o * inner, inner);
       return info;

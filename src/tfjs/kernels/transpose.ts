@@ -1,5 +1,6 @@
 // Transpose: permutations that collapse to a (batched) 2-D transpose — NHWC ↔ NCHW, matrix transposes — run
-// on the SIMD transpose kernel; any other permutation is a JS gather over the memory views.
+// on the SIMD 2-D transpose kernel (4×4 register blocks); any other permutation on the N-d one (an odometer over
+// the outer axes around a copy or a SIMD strided gather of the innermost).
 import type { DataType, TensorInfo } from '@tensorflow/tfjs-core';
 import type { SimdnnBackend } from '../backend.js';
 import { attrsOf, kernel, type KernelArgs } from './kernel.js';
@@ -20,17 +21,16 @@ export function collapse(shape: readonly number[], perm: readonly number[]): { s
   return { shape: newShape, perm: newPerm };
 }
 
-/** values permuted by perm (out.shape[i] = shape[perm[i]]) into out. */
-export function transposeInto(b: SimdnnBackend, x: TensorInfo, perm: readonly number[], out: Float32Array | Int32Array, outOffset: number): void {
+/** x's values permuted by perm (out.shape[i] = x.shape[perm[i]]) into the memory at outOffset. */
+function transposeInto(b: SimdnnBackend, x: TensorInfo, perm: readonly number[], outOffset: number): void {
   const { shape, perm: p } = collapse(x.shape, perm);
   const src = b.tensor(x);
   if (!src) return;
-  const isIdentity = p.every((v, i) => v === i);
-  if (isIdentity) {
-    out.set(b.values(x));
+  const k = b.nn.kernels;
+  if (p.every((v, i) => v === i)) {                     // only size-1 axes move: a copy
+    k.copy_blocks(src.offset, outOffset, 1, src.size, 0, 0, 0);
     return;
   }
-  const k = b.nn.kernels;
   if (p.length === 2) {
     k.transpose2d(src.offset, outOffset, 1, shape[0], shape[1]);
     return;
@@ -39,29 +39,19 @@ export function transposeInto(b: SimdnnBackend, x: TensorInfo, perm: readonly nu
     k.transpose2d(src.offset, outOffset, shape[0], shape[1], shape[2]);
     return;
   }
-  const rank = shape.length, v = b.values(x);
+  const rank = shape.length;
   const strides = new Array<number>(rank);
   for (let i = rank - 1, s = 1; i >= 0; i--) { strides[i] = s; s *= shape[i]; }
-  const outShape = p.map((a) => shape[a]), outStrides = p.map((a) => strides[a]);
-  const idx = new Array<number>(rank).fill(0);
-  let at = 0;
-  for (let o = 0; o < v.length; o++) {
-    out[o] = v[at];
-    for (let d = rank - 1; d >= 0; d--) {
-      idx[d]++;
-      at += outStrides[d];
-      if (idx[d] < outShape[d]) break;
-      at -= outStrides[d] * outShape[d];
-      idx[d] = 0;
-    }
-  }
+  const meta = b.nn.scratch(12 * rank, 'Transpose');
+  b.nn.i32(meta, 2 * rank).set([...p.map((a) => shape[a]), ...p.map((a) => strides[a])]);
+  k.transpose_nd(src.offset, outOffset, rank, meta);
 }
 
 /** A new tensor holding x permuted by perm. */
 export function transposeOp(b: SimdnnBackend, x: TensorInfo, perm: readonly number[], dtype: DataType = x.dtype): TensorInfo {
   const shape = perm.map((a) => x.shape[a]);
   const { info, t } = b.makeEmpty(shape, dtype);
-  if (t) transposeInto(b, x, perm, t.view(), t.offset);
+  if (t) transposeInto(b, x, perm, t.offset);
   return info;
 }
 

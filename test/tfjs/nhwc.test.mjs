@@ -67,4 +67,25 @@ test('NHWC MaxPool (2×2/2, 3×3/1 same, explicit padding, C not a multiple of 4
   assert.ok(s.seen.has('channel_affine_nhwc'), 'the NHWC batch-norm kernel ran');
 });
 
+test('FusedBatchNorm: the per-channel parameter block is cached on mean for the same parameter tensors, rebuilt for others, freed with mean', async () => {
+  const { nn } = await useBackend();
+  const shape = [2, 8, 8, 12], C = 12;   // ≥ 1024 elements: the SIMD path
+  const xv = values(size(shape), 11), mv = values(C, 12), ov = values(C, 13), sv = values(C, 14);
+  const vv1 = values(C, 15).map((v) => v * v + 0.1), vv2 = vv1.map((v) => 4 * v);
+  const want = async (vv) => (await both(() => tf.batchNorm(tf.tensor(xv, shape), tf.tensor1d(mv), tf.tensor1d(vv), tf.tensor1d(ov), tf.tensor1d(sv), 1e-3))).want;
+  const [want1, want2] = [await want(vv1), await want(vv2)];
+  await useBackend();
+  const live = nn.memory().tensors;
+  const x = tf.tensor(xv, shape), mean = tf.tensor1d(mv), offset = tf.tensor1d(ov), scale = tf.tensor1d(sv);
+  const v1 = tf.tensor1d(vv1), v2 = tf.tensor1d(vv2);
+  const run = (v) => tf.tidy(() => tf.batchNorm(x, mean, v, offset, scale, 1e-3).dataSync().slice());
+  assertClose(run(v1), want1, 'first call');
+  const afterFirst = nn.memory().tensors;
+  assertClose(run(v1), want1, 'same parameters again (cached block)');
+  assert.is(nn.memory().tensors, afterFirst, 'the second call with the same parameters allocates no new block');
+  assertClose(run(v2), want2, 'another variance tensor: a block of its own');
+  tf.dispose([x, mean, offset, scale, v1, v2]);
+  assert.is(nn.memory().tensors, live, 'the cached blocks are freed with mean');
+});
+
 test.run();

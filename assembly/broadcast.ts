@@ -1,16 +1,18 @@
 // Broadcasting float32 arithmetic (the elementwise work of tfjs-layers' training graphs: batch-norm moments and
 // their gradients, relu gradients, optimizer updates), exact unary ops (floor for dropout masks, relu6, …) and
 // tfjs's Step:
-//   y = a ∘ b, ∘ ∈ {+, −, ×, ÷, prelu (a < 0 ? a·b : a)}, where both operands have n elements (mode 0), or one of them repeats with period m
+//   y = a ∘ b, ∘ ∈ {+, −, ×, ÷, prelu (a < 0 ? a·b : a), max, min, (a − b)²}, where both operands have n elements (mode 0), or one of them repeats with period m
 //   — b (mode 1: y[r·m + k] = a[r·m + k] ∘ b[k]) or a (mode 2: y[r·m + k] = a[k] ∘ b[r·m + k]); m = 1 is a scalar.
 // broadcast_strided_f32 runs those blocks along outer dimensions with any strides (a repeat along leading or middle
 // axes: [N, C, H, W] ∘ [1, C, 1, 1], [M, 1] ∘ [M, K], …).
 // One IEEE float32 operation per element: the same results, bit for bit, as a JS loop that computes in float64 and
-// stores into a Float32Array (float64 has more than 2·24 + 2 bits, so the double rounding of +, −, ×, ÷ is harmless).
-import { at } from './vec';
+// stores into a Float32Array (float64 has more than 2·24 + 2 bits, so the double rounding of +, −, ×, ÷ is harmless);
+// max / min are wasm's (NaN if either is NaN, +0 above −0: JS's Math.max / Math.min); (a − b)² is two roundings, as
+// tfjs-backend-cpu's float32 loop.
+import { at, log4 } from './vec';
 
 // Operation codes (src/tfjs/kernels/elementwise.ts maps tfjs's kernel names onto them).
-const ADD = 0, SUB = 1, MUL = 2, DIV = 3;        // anything else: PRELU
+const ADD = 0, SUB = 1, MUL = 2, DIV = 3, PRELU = 4, MAX = 5, MIN = 6;   // anything else: SQDIFF
 
 // @ts-ignore: decorator
 @inline function op4(op: i32, a: v128, b: v128): v128 {
@@ -18,7 +20,11 @@ const ADD = 0, SUB = 1, MUL = 2, DIV = 3;        // anything else: PRELU
   if (op == SUB) return f32x4.sub(a, b);
   if (op == MUL) return f32x4.mul(a, b);
   if (op == DIV) return f32x4.div(a, b);
-  return v128.bitselect(f32x4.mul(a, b), a, f32x4.lt(a, f32x4.splat(0)));     // NaN < 0 is false: NaN stays
+  if (op == PRELU) return v128.bitselect(f32x4.mul(a, b), a, f32x4.lt(a, f32x4.splat(0)));  // NaN < 0 is false: NaN stays
+  if (op == MAX) return f32x4.max(a, b);
+  if (op == MIN) return f32x4.min(a, b);
+  const d = f32x4.sub(a, b);
+  return f32x4.mul(d, d);
 }
 
 // @ts-ignore: decorator
@@ -27,7 +33,11 @@ const ADD = 0, SUB = 1, MUL = 2, DIV = 3;        // anything else: PRELU
   if (op == SUB) return a - b;
   if (op == MUL) return a * b;
   if (op == DIV) return a / b;
-  return a < 0 ? a * b : a;
+  if (op == PRELU) return a < 0 ? a * b : a;
+  if (op == MAX) return max<f32>(a, b);
+  if (op == MIN) return min<f32>(a, b);
+  const d = a - b;
+  return d * d;
 }
 
 /** y[i] = a[i] ∘ b[i], i < n. */
@@ -106,7 +116,7 @@ const ADD = 0, SUB = 1, MUL = 2, DIV = 3;        // anything else: PRELU
 
 /**
  * y = a ∘ b over n float32 (n a multiple of m in modes 1 and 2). op: 0 add, 1 sub, 2 mul, 3 div, 4 prelu (a < 0 ?
- * a·b : a). mode: 0 both have n elements; 1 b has m, repeating; 2 a has m, repeating. y may alias the full-size
+ * a·b : a), 5 max, 6 min, 7 squared difference. mode: 0 both have n elements; 1 b has m, repeating; 2 a has m, repeating. y may alias the full-size
  * operand.
  */
 export function broadcast_f32(op: i32, mode: i32, a: usize, b: usize, y: usize, n: i32, m: i32): void {
@@ -114,7 +124,10 @@ export function broadcast_f32(op: i32, mode: i32, a: usize, b: usize, y: usize, 
   else if (op == SUB) dispatch(SUB, mode, a, b, y, n, m);
   else if (op == MUL) dispatch(MUL, mode, a, b, y, n, m);
   else if (op == DIV) dispatch(DIV, mode, a, b, y, n, m);
-  else dispatch(4, mode, a, b, y, n, m);
+  else if (op == PRELU) dispatch(PRELU, mode, a, b, y, n, m);
+  else if (op == MAX) dispatch(MAX, mode, a, b, y, n, m);
+  else if (op == MIN) dispatch(MIN, mode, a, b, y, n, m);
+  else dispatch(7, mode, a, b, y, n, m);
 }
 
 /**
@@ -146,8 +159,10 @@ export function broadcast_strided_f32(op: i32, mode: i32, a: usize, b: usize, y:
   }
 }
 
-// Unary operation codes of unary_f32 (every one exact: the same float32 as the JS loop that it replaces).
-const FLOOR = 0, CEIL = 1, ROUND = 2, NEG = 3, ABS = 4, SQRT = 5;    // anything else: RELU6
+// Unary operation codes of unary_f32: 0–6 exact (the same float32 as the JS loop that they replace); reciprocal is
+// one division (exact too); rsqrt is √ then ÷ (two roundings: within 1 ulp of float64's 1/√x); log is log4 (Cephes'
+// logf polynomial, ≈ 1e-7 relative) with ln 0 = −∞, ln x = NaN for x < 0, ln ∞ = ∞, NaN stays, subnormals scaled.
+const FLOOR = 0, CEIL = 1, ROUND = 2, NEG = 3, ABS = 4, SQRT = 5, RELU6 = 6, RECIP = 7, RSQRT = 8;   // else: LOG
 
 // @ts-ignore: decorator
 @inline function un4(op: i32, x: v128): v128 {
@@ -157,7 +172,21 @@ const FLOOR = 0, CEIL = 1, ROUND = 2, NEG = 3, ABS = 4, SQRT = 5;    // anything
   if (op == NEG) return f32x4.neg(x);
   if (op == ABS) return f32x4.abs(x);
   if (op == SQRT) return f32x4.sqrt(x);
-  return f32x4.min(f32x4.max(x, f32x4.splat(0)), f32x4.splat(6));    // wasm's min/max propagate NaN, as relu6
+  if (op == RELU6) return f32x4.min(f32x4.max(x, f32x4.splat(0)), f32x4.splat(6));   // wasm's min/max propagate NaN
+  if (op == RECIP) return f32x4.div(f32x4.splat(1), x);
+  if (op == RSQRT) return f32x4.div(f32x4.splat(1), f32x4.sqrt(x));
+  return logAny4(x);
+}
+
+/** ln x for any four lanes: log4 on positive normal values (subnormals scaled by 2²⁵ first), IEEE's special cases. */
+// @ts-ignore: decorator
+@inline function logAny4(x: v128): v128 {
+  const tiny = f32x4.lt(x, f32x4.splat(1.17549435e-38));                 // subnormal, zero, negative (NaN: false)
+  const w = v128.bitselect(f32x4.mul(x, f32x4.splat(33554432)), x, tiny);
+  let r = f32x4.sub(log4(w), v128.and(f32x4.splat(17.328679513998633), tiny));   // 25·ln 2 where scaled
+  r = v128.bitselect(f32x4.splat(-Infinity), r, f32x4.eq(x, f32x4.splat(0)));
+  r = v128.bitselect(f32x4.splat(NaN), r, v128.or(f32x4.lt(x, f32x4.splat(0)), f32x4.ne(x, x)));
+  return v128.bitselect(x, r, f32x4.eq(x, f32x4.splat(Infinity)));
 }
 
 // @ts-ignore: decorator
@@ -168,7 +197,10 @@ const FLOOR = 0, CEIL = 1, ROUND = 2, NEG = 3, ABS = 4, SQRT = 5;    // anything
   if (op == NEG) return -x;
   if (op == ABS) return Mathf.abs(x);
   if (op == SQRT) return Mathf.sqrt(x);
-  return min<f32>(max<f32>(x, 0), 6);
+  if (op == RELU6) return min<f32>(max<f32>(x, 0), 6);
+  if (op == RECIP) return 1 / x;
+  if (op == RSQRT) return 1 / Mathf.sqrt(x);
+  return Mathf.log(x);
 }
 
 // @ts-ignore: decorator
@@ -182,7 +214,8 @@ const FLOOR = 0, CEIL = 1, ROUND = 2, NEG = 3, ABS = 4, SQRT = 5;    // anything
 
 /**
  * y = f(x) over n float32 (y may alias x). op: 0 floor, 1 ceil, 2 round half to even, 3 negate, 4 abs, 5 sqrt,
- * 6 relu6 (min(max(x, 0), 6), NaN stays NaN).
+ * 6 relu6 (min(max(x, 0), 6), NaN stays NaN), 7 1/x, 8 1/√x, 9 ln x. The scalar build (and the SIMD builds' last
+ * n mod 4 elements) compute ln with Mathf.log (musl's logf).
  */
 export function unary_f32(op: i32, x: usize, y: usize, n: i32): void {
   if (op == FLOOR) unaryLoop(FLOOR, x, y, n);
@@ -191,7 +224,20 @@ export function unary_f32(op: i32, x: usize, y: usize, n: i32): void {
   else if (op == NEG) unaryLoop(NEG, x, y, n);
   else if (op == ABS) unaryLoop(ABS, x, y, n);
   else if (op == SQRT) unaryLoop(SQRT, x, y, n);
-  else unaryLoop(6, x, y, n);
+  else if (op == RELU6) unaryLoop(RELU6, x, y, n);
+  else if (op == RECIP) unaryLoop(RECIP, x, y, n);
+  else if (op == RSQRT) unaryLoop(RSQRT, x, y, n);
+  else unaryLoop(9, x, y, n);
+}
+
+/** tfjs's ClipByValue: y = min(max(x, lo), hi), NaN stays NaN; n float32 (y may alias x). */
+export function clip_f32(x: usize, y: usize, n: i32, lo: f32, hi: f32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const l = f32x4.splat(lo), h = f32x4.splat(hi);
+    for (; i + 4 <= n; i += 4) v128.store(at(y, i), f32x4.min(f32x4.max(v128.load(at(x, i)), l), h));
+  }
+  for (; i < n; i++) store<f32>(at(y, i), min<f32>(max<f32>(load<f32>(at(x, i)), lo), hi));
 }
 
 /** tfjs's Step: y = 1 where x > 0, alpha elsewhere, NaN where x is NaN; n float32 (y may alias x). */

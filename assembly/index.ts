@@ -16,7 +16,7 @@ export { sgd_step, adam_step } from './optim';
 export { add_forward, axpy, scale, copy_blocks } from './elementwise';
 export { transpose2d, transpose_nd } from './transpose';
 export { maxpool_nhwc, channel_affine_nhwc } from './nhwc';
-export { broadcast_f32, broadcast_strided_f32, unary_f32, step_f32 } from './broadcast';
+export { broadcast_f32, broadcast_strided_f32, unary_f32, step_f32, clip_f32 } from './broadcast';
 export { sum_columns, reduce_rows } from './reduce';
 
 /** First byte the TypeScript allocator may hand out (the module keeps no static data above it). */

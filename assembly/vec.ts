@@ -69,7 +69,7 @@
  * (exact), ln m ≈ f − f²/2 + f³·Q(f), plus e·ln2 with ln2 split in two parts so that e·ln2 adds no error.
  */
 // @ts-ignore: decorator
-@inline function log4(w: v128): v128 {
+@inline export function log4(w: v128): v128 {
   // m ∈ [0.5, 1) from the mantissa bits, e the matching exponent; then halve the range to [√½, √2).
   let e = i32x4.sub(i32x4.shr_u(w, 23), i32x4.splat(126));
   const m = v128.or(v128.and(w, i32x4.splat(0x007fffff)), i32x4.splat(0x3f000000));

@@ -82,17 +82,19 @@ export interface Kernels {
   /** dst = src permuted, 4-byte elements; meta: i32[3·rank] = output shape, src strides per output axis, scratch. */
   transpose_nd(src: Ptr, dst: Ptr, rank: number, meta: Ptr): void;
   /**
-   * y = a ∘ b over n float32; op 0 add, 1 sub, 2 mul, 3 div, 4 prelu; mode 0 same size, 1 b repeats with period m,
+   * y = a ∘ b over n float32; op 0 add, 1 sub, 2 mul, 3 div, 4 prelu, 5 max, 6 min, 7 (a − b)²; mode 0 same size, 1 b repeats with period m,
    * 2 a does.
    */
   broadcast_f32(op: number, mode: number, a: Ptr, b: Ptr, y: Ptr, n: number, m: number): void;
   /** `blocks` broadcast_f32 blocks of n, a and b stepping over r outer dims: desc = sizes, a strides, b strides, 0s. */
   broadcast_strided_f32(op: number, mode: number, a: Ptr, b: Ptr, y: Ptr, n: number, m: number,
                         blocks: number, r: number, desc: Ptr): void;
-  /** y = f(x) over n float32: op 0 floor, 1 ceil, 2 round half to even, 3 negate, 4 abs, 5 sqrt, 6 relu6. */
+  /** y = f(x) over n float32: op 0 floor, 1 ceil, 2 round half to even, 3 negate, 4 abs, 5 sqrt, 6 relu6, 7 1/x, 8 1/√x, 9 ln. */
   unary_f32(op: number, x: Ptr, y: Ptr, n: number): void;
   /** tfjs's Step: 1 where x > 0, alpha elsewhere, NaN stays NaN. */
   step_f32(x: Ptr, y: Ptr, n: number, alpha: number): void;
+  /** tfjs's ClipByValue: min(max(x, lo), hi), NaN stays NaN. */
+  clip_f32(x: Ptr, y: Ptr, n: number, lo: number, hi: number): void;
   /** Column sums (or means) of a [rows, m] float32 matrix, accumulated in float64 in acc (8·m bytes of scratch). */
   sum_columns(x: Ptr, rows: number, m: number, out: Ptr, acc: Ptr, mean: number): void;
   reduce_rows(op: number, x: Ptr, rows: number, n: number, out: Ptr): void;

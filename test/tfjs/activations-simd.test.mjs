@@ -159,6 +159,48 @@ test('Add / Sub / Mul / RealDiv float32 broadcasts (leading, middle, column, tra
   });
 });
 
+test('Maximum / Minimum (bit-exact, NaN wins, as cpu) and SquaredDifference (≤ 2 ulp: two float32 roundings) broadcasts, in wasm', async () => {
+  const { nn, b } = await useBackend();
+  await checkNoLeak(nn, () => {
+    let seed = 101;
+    const fns = {
+      maximum: [(p, q) => (Number.isNaN(p) || Number.isNaN(q) ? NaN : Math.max(p, q)), 0],
+      minimum: [(p, q) => (Number.isNaN(p) || Number.isNaN(q) ? NaN : Math.min(p, q)), 0],
+      squaredDifference: [(p, q) => (p - q) * (p - q), 2 ** -22],
+    };
+    for (const [s0, s1] of BROADCASTS) {
+      for (const [as, bs] of [[s0, s1], [s1, s0]]) {
+        const size = (sh) => sh.reduce((p, q) => p * q, 1);
+        const a = inputs(seed++, size(as), -3, 3), bv = inputs(seed++, size(bs), -3, 3);
+        for (const [op, [f, rtol]] of Object.entries(fns)) {
+          const got = onWasm(nn, b, [BINARY], () => tf[op](tf.tensor(a, as), tf.tensor(bv, bs)));
+          assertRel(got, broadcastRef(a, as, bv, bs, f), rtol, `${op} [${as}] ∘ [${bs}]`);
+        }
+      }
+    }
+  });
+});
+
+test('Rsqrt (≤ 1.5 ulp), Reciprocal (exact), Log (≤ 2.5e-7 relative; 0 → −Inf, < 0 → NaN, subnormals) and ClipByValue (exact), in wasm', async () => {
+  const { nn, b } = await useBackend();
+  await checkNoLeak(nn, () => {
+    for (const n of SIZES) {
+      const pos = Float32Array.from(uniform(rng(n + 201), n, 1e-3, 1e3));
+      assertRel(onWasm(nn, b, ['unary_f32'], () => tf.rsqrt(tf.tensor1d(pos))), map(pos, (v) => Math.fround(1 / Math.sqrt(v))), 1.5 * 2 ** -23, `rsqrt n=${n}`);
+      const x = inputs(n + 202, n, -30, 30);
+      assertRel(onWasm(nn, b, ['unary_f32'], () => tf.reciprocal(tf.tensor1d(x))), map(x, (v) => Math.fround(1 / v)), 0, `reciprocal n=${n}`);
+      assertRel(onWasm(nn, b, ['clip_f32'], () => tf.clipByValue(tf.tensor1d(x), -2.5, 7)),
+        map(x, (v) => (Number.isNaN(v) ? NaN : Math.min(Math.max(v, -2.5), 7))), 0, `clipByValue n=${n}`);
+    }
+    // Log: a sweep over the normal range and the special values.
+    const m = 100001, sweep = Float32Array.from({ length: m }, (_, i) => Math.fround(2 ** (-126 + (253 * i) / (m - 1))));
+    const worst = assertRel(onWasm(nn, b, ['unary_f32'], () => tf.log(tf.tensor1d(sweep))), map(sweep, Math.log), 2.5e-7, 'log sweep');
+    console.log(`  Log: max relative error vs Math.log ${worst.toExponential(2)} over [2⁻¹²⁶, 2¹²⁷]`);
+    const special = Float32Array.from([0, -0, -1, -Infinity, Infinity, NaN, 1, 1e-40, 1.4e-45, 3.4e38, 0.5, 2]);
+    assertRel(onWasm(nn, b, ['unary_f32'], () => tf.log(tf.tensor1d(special))), map(special, (v) => Math.fround(Math.log(v))), 2.5e-7, 'log specials');
+  });
+});
+
 test('Prelu: alpha per channel, a scalar, or any NumPy broadcast; bit-exact, NaN / ±Inf', async () => {
   const { nn, b } = await useBackend();
   await checkNoLeak(nn, () => {

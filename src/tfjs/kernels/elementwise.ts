@@ -1,6 +1,7 @@
-// Elementwise kernels with NumPy broadcasting. Float32 Add, Sub, Multiply and RealDiv (and Prelu, activation.ts)
-// run on simdnn's SIMD broadcast kernels (assembly/broadcast.ts) for every broadcast pattern (arith.ts plans it), as
-// do float32 Exp, Step, Square and the exact unary ops; the rest (and int32/bool) are JS loops over the wasm memory views.
+// Elementwise kernels with NumPy broadcasting. Float32 Add, Sub, Multiply, RealDiv, Maximum, Minimum and
+// SquaredDifference (and Prelu, activation.ts) run on simdnn's SIMD broadcast kernels (assembly/broadcast.ts) for every
+// broadcast pattern (arith.ts plans it), as do float32 Exp, Step, Square, ClipByValue and the unary_f32 ops (Abs, Neg,
+// Floor, Ceil, Round, Sqrt, Rsqrt, Reciprocal, Log); the rest (and int32/bool) are JS loops over the wasm memory views.
 import { backend_util, upcastType, type DataType, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { SimdnnBackend } from '../backend.js';
 import { attrsOf, kernel, type KernelArgs } from './kernel.js';
@@ -95,7 +96,7 @@ function binaryKernel(name: string, f: Binary, fixed?: DataType, intF?: Binary) 
 }
 
 /** The operation codes of simdnn's broadcast_f32 kernels. */
-export const SIMD_OPS: Record<string, number> = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Prelu: 4 };
+export const SIMD_OPS: Record<string, number> = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Prelu: 4, Maximum: 5, Minimum: 6, SquaredDifference: 7 };
 
 /**
  * out = x ∘ y (float32, broadcast shape `shape`, out a byte offset; out may be x when x has the output's shape) on
@@ -119,7 +120,7 @@ export function simdBinary(b: SimdnnBackend, code: number, x: TensorInfo, y: Ten
 }
 
 /** simdnn's unary_f32 operation codes (assembly/broadcast.ts): exact, the same float32 as the JS functions. */
-export const SIMD_UNARY = { Floor: 0, Ceil: 1, Round: 2, Neg: 3, Abs: 4, Sqrt: 5, Relu6: 6 } as const;
+export const SIMD_UNARY = { Floor: 0, Ceil: 1, Round: 2, Neg: 3, Abs: 4, Sqrt: 5, Relu6: 6, Reciprocal: 7, Rsqrt: 8, Log: 9 } as const;
 
 /** y = f(x) into a new tensor on simdnn's SIMD unary kernel (float32 in, float32 out). */
 export function simdUnaryOp(b: SimdnnBackend, x: TensorInfo, op: number): TensorInfo {
@@ -171,9 +172,14 @@ function select({ inputs, backend: b }: KernelArgs): TensorInfo {
   return info;
 }
 
+/** ClipByValue: float32 on simdnn's clip_f32 (wasm min/max: NaN stays NaN), other dtypes as a JS loop. */
 function clip({ inputs, backend: b, attrs }: KernelArgs): TensorInfo {
   const { clipValueMin: lo, clipValueMax: hi } = attrs as { clipValueMin: number; clipValueMax: number };
-  return unaryOp(b, inputs.x, (v) => (Number.isNaN(v) ? NaN : v < lo ? lo : v > hi ? hi : v));
+  const { x } = inputs;
+  if (x.dtype !== 'float32') return unaryOp(b, x, (v) => (Number.isNaN(v) ? NaN : v < lo ? lo : v > hi ? hi : v));
+  const { info, t } = b.makeEmpty(x.shape, 'float32');
+  if (t) b.nn.kernels.clip_f32(b.tensor(x)!.offset, t.offset, t.size, lo, hi);
+  return info;
 }
 
 function step(args: KernelArgs): TensorInfo {
@@ -238,12 +244,12 @@ export const elementwiseKernels = [
   unaryKernel('Neg', (v) => -v, undefined, SIMD_UNARY.Neg),
   kernel('Exp', exp),
   unaryKernel('Expm1', Math.expm1, 'float32'),
-  unaryKernel('Log', Math.log, 'float32'),
+  unaryKernel('Log', Math.log, 'float32', SIMD_UNARY.Log),
   unaryKernel('Log1p', Math.log1p, 'float32'),
   unaryKernel('Sqrt', Math.sqrt, 'float32', SIMD_UNARY.Sqrt),
-  unaryKernel('Rsqrt', (v) => 1 / Math.sqrt(v), 'float32'),
+  unaryKernel('Rsqrt', (v) => 1 / Math.sqrt(v), 'float32', SIMD_UNARY.Rsqrt),
   kernel('Square', square),
-  unaryKernel('Reciprocal', (v) => 1 / v, 'float32'),
+  unaryKernel('Reciprocal', (v) => 1 / v, 'float32', SIMD_UNARY.Reciprocal),
   unaryKernel('Sign', (v) => (Number.isNaN(v) ? 0 : Math.sign(v))),   // tfjs: sign(NaN) = 0
   unaryKernel('Floor', Math.floor, undefined, SIMD_UNARY.Floor),
   unaryKernel('Ceil', Math.ceil, undefined, SIMD_UNARY.Ceil),

@@ -90,18 +90,17 @@ const buildWarning = libs.some((l) => l.pkg === 'simdnn') && !args.includes('--n
 
 // ------------------------------------------------------------------------------------------ children
 
-function runChild(lib) {
-  const childArgs = [lib.adapter, ...(lib.variant ? [lib.variant] : []), ...(quick ? ['--quick'] : []), '--only', idsFor(lib).join(',')];
-  lib.nodeFlags ??= [];
-  lib.childArgs = childArgs;
-  lib.results = {};
-  lib.error = undefined;
+/**
+ * Runs `node [nodeFlags] bench/<script> ...childArgs`, handing every `@@BENCH {json}` line of its stdout to onMessage;
+ * resolves to { durationS, error } (error: a timeout, or an exit before its 'done' message).
+ */
+function spawnChild(script, nodeFlags, childArgs, onMessage) {
   const t0 = performance.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...lib.nodeFlags, path.join(here, 'child.mjs'), ...childArgs], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let buf = '', stderr = '', done = false;
+    const child = spawn(process.execPath, [...nodeFlags, path.join(here, script), ...childArgs], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let buf = '', stderr = '', done = false, error;
     const timer = setTimeout(() => {
-      lib.error = `timed out after ${CHILD_TIMEOUT_S} s`;
+      error = `timed out after ${CHILD_TIMEOUT_S} s`;
       child.kill('SIGKILL');
     }, CHILD_TIMEOUT_S * 1000);
     child.stdout.on('data', (chunk) => {
@@ -112,28 +111,63 @@ function runChild(lib) {
         buf = buf.slice(nl + 1);
         if (!line.startsWith('@@BENCH ')) continue;
         const msg = JSON.parse(line.slice(8));
-        if (msg.type === 'lib') Object.assign(lib, { lib: msg.lib, version: msg.version, info: msg.info, notes: msg.notes });
-        else if (msg.type === 'done') done = true;
-        else if (msg.type === 'result') {
-          lib.results[msg.id] = msg;
-          const wl = WORKLOADS.find((w) => w.id === msg.id);
-          const what = msg.na ? `n/a (${msg.na})` : msg.skipped ? 'skipped' : msg.error ? `ERROR ${msg.error}` :
-            wl.unit === 'gflops' ? `${(wl.flops / (msg.medianMs * 1e6)).toFixed(2)} GFLOP/s` : `${msg.medianMs.toFixed(3)} ms`;
-          const load = msg.otherLoad > 0.25 ? `  [others busy: ${msg.otherLoad.toFixed(2)} cores]` : '';
-          console.log(`  ${lib.key.padEnd(20)} ${msg.id.padEnd(10)} ${what}${msg.n ? `  (n=${msg.n})` : ''}${load}`);
-        }
+        if (msg.type === 'done') done = true;
+        else onMessage(msg);
       }
     });
     child.stderr.on('data', (chunk) => { stderr = (stderr + chunk).slice(-4000); });
     child.on('close', (code) => {
       clearTimeout(timer);
-      lib.durationS = (lib.durationS ?? 0) + (performance.now() - t0) / 1000;
-      lib.lib ??= lib.key;
-      if (!done && !lib.error) lib.error = `exited with code ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`;
-      if (lib.error) console.log(`  ${lib.key}: ${lib.error}`);
-      resolve();
+      if (!done && !error) error = `exited with code ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`;
+      resolve({ durationS: (performance.now() - t0) / 1000, error });
     });
   });
+}
+
+async function runChild(lib) {
+  const childArgs = [lib.adapter, ...(lib.variant ? [lib.variant] : []), ...(quick ? ['--quick'] : []), '--only', idsFor(lib).join(',')];
+  lib.nodeFlags ??= [];
+  lib.childArgs = childArgs;
+  lib.results = {};
+  lib.error = undefined;
+  const { durationS, error } = await spawnChild('child.mjs', lib.nodeFlags, childArgs, (msg) => {
+    if (msg.type === 'lib') Object.assign(lib, { lib: msg.lib, version: msg.version, info: msg.info, notes: msg.notes });
+    else if (msg.type === 'result') {
+      lib.results[msg.id] = msg;
+      const wl = WORKLOADS.find((w) => w.id === msg.id);
+      const what = msg.na ? `n/a (${msg.na})` : msg.skipped ? 'skipped' : msg.error ? `ERROR ${msg.error}` :
+        wl.unit === 'gflops' ? `${(wl.flops / (msg.medianMs * 1e6)).toFixed(2)} GFLOP/s` : `${msg.medianMs.toFixed(3)} ms`;
+      const load = msg.otherLoad > 0.25 ? `  [others busy: ${msg.otherLoad.toFixed(2)} cores]` : '';
+      console.log(`  ${lib.key.padEnd(20)} ${msg.id.padEnd(10)} ${what}${msg.n ? `  (n=${msg.n})` : ''}${load}`);
+    }
+  });
+  lib.durationS = (lib.durationS ?? 0) + durationS;
+  lib.lib ??= lib.key;
+  lib.error = error;
+  if (error) console.log(`  ${lib.key}: ${error}`);
+}
+
+// Issues 3 and 5 compare simdnn configurations with each other: those ratios are also measured in one process,
+// alternating (bench/paired.mjs), free of the host's drift between separate processes.
+const PAIRS = [
+  { key: 'relaxed-vs-simd', label: 'relaxed build over SIMD build (one process, both under --experimental-wasm-relaxed-simd)',
+    a: 'simd', b: 'relaxed-simd', nodeFlags: ['--experimental-wasm-relaxed-simd'], ids: ['S1', 'S2', 'S3', 'S4', 'S5', 'S6'] },
+  { key: 'threads', label: '2 threads over 1 (SIMD build, one process: two engines)', a: 'simd', b: 'simd:2', nodeFlags: [],
+    ids: ['S2', 'S3', 'S4', 'S6', 'S2.dX', 'S3.dX', 'S2.dW', 'S3.dW', 'train', 'trainBN', 'resnet8.train'] },
+];
+
+async function runPair(pair) {
+  const ids = pair.ids.filter((id) => workloads.some((w) => w.id === id));
+  const args = [pair.a, pair.b, ...(quick ? ['--quick'] : []), '--only', ids.join(',')];
+  pair.command = `node ${[...pair.nodeFlags, 'bench/paired.mjs', ...args].join(' ')}`;
+  pair.results = {};
+  const { durationS, error } = await spawnChild('paired.mjs', pair.nodeFlags, args, (msg) => {
+    if (msg.type !== 'paired') return;
+    pair.results[msg.id] = msg;
+    console.log(`  ${pair.key.padEnd(20)} ${msg.id.padEnd(14)} ${msg.error ? `ERROR ${msg.error}` : `${msg.ratio.toFixed(2)}× (${msg.aMs.toFixed(3)} → ${msg.bMs.toFixed(3)} ms)`}`);
+  });
+  Object.assign(pair, { durationS, error });
+  if (error) console.log(`  ${pair.key}: ${error}`);
 }
 
 /**
@@ -176,6 +210,11 @@ for (let round = 1; round <= rounds; round++) {
   }
 }
 for (const lib of libs) medianOfRuns(lib);
+const pairs = libs.some((l) => l.key === 'simdnn-simd') ? PAIRS.filter((p) => p.ids.some((id) => workloads.some((w) => w.id === id))) : [];
+for (const pair of pairs) {
+  console.log(`▶ paired: ${pair.key}`);
+  await runPair(pair);
+}
 const totalS = (performance.now() - t0) / 1000;
 
 const command = process.env.npm_lifecycle_event === 'bench'
@@ -183,7 +222,7 @@ const command = process.env.npm_lifecycle_event === 'bench'
   : `node bench/run.mjs${args.length ? ` ${args.join(' ')}` : ''}`;
 const partial = Boolean(only || libKeys);
 const run = {
-  command, mode: quick ? 'quick' : 'full', partial, rounds, machine: machine(), workloads, libs, totalS, code: codeVersion,
+  command, mode: quick ? 'quick' : 'full', partial, rounds, machine: machine(), workloads, libs, pairs, totalS, code: codeVersion,
   started: started.toISOString().replace('T', ' ').slice(0, 16) + ' UTC',
 };
 const [md, json] = partial ? ['RESULTS-partial.md', 'results-partial.json'] : ['RESULTS.md', 'results.json'];

@@ -1,0 +1,55 @@
+// Two simdnn configurations in one process, timed alternately: `node [flags] bench/paired.mjs <a> <b> [--quick]
+// [--only id,id]` with a, b simdnn variants (bench/libs/simdnn.mjs: 'relaxed-simd', 'simd', 'simd:2', …).
+// Separate processes run minutes apart on this host, whose speed drifts by ±30 % over such spans; a ratio of two
+// configurations (the relaxed build over the SIMD build, 2 threads over 1) is then as much the drift as the code.
+// Here each round times a with benchmark.js, then b, on the same data; a workload's ratio is the median over the
+// rounds of b's speed over a's, and its times the medians of the rounds' medians. Prints `@@BENCH {json}` lines.
+import { WORKLOADS, makeData } from './workloads.mjs';
+import { MODES, measure } from './measure.mjs';
+
+const args = process.argv.slice(2);
+const value = (name) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
+const [variantA, variantB] = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--only');
+const quick = args.includes('--quick');
+const only = value('--only')?.split(',');
+const ROUNDS = quick ? 2 : 7;
+// Each round's measurement: shorter than a full-mode cell (2 s), as there are 2·ROUNDS of them per workload.
+const MODE = { ...(quick ? MODES.quick : MODES.full), maxTime: quick ? 0.15 : 0.5, minSamples: 3 };
+
+const emit = (obj) => process.stdout.write(`@@BENCH ${JSON.stringify(obj)}\n`);
+const median = (v) => { const s = [...v].sort((x, y) => x - y), m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+
+// The adapter keeps its engine in module state: one module instance per configuration.
+const adapterA = await (await import('./libs/simdnn.mjs?a')).create(variantA);
+const adapterB = await (await import('./libs/simdnn.mjs?b')).create(variantB);
+emit({ type: 'pair', a: adapterA.info, b: adapterB.info });
+
+for (const wl of WORKLOADS) {
+  if (!only?.includes(wl.id)) continue;
+  const base = { type: 'paired', id: wl.id };
+  const prepared = [];
+  try {
+    const data = makeData(wl);
+    for (const adapter of [adapterA, adapterB]) {
+      const p = await adapter.prepare(wl, data);
+      if (!p || p.na) throw new Error(p?.na ?? 'not supported');
+      prepared.push(p);
+      const t0 = performance.now();
+      await p.check();
+      p.firstMs = performance.now() - t0;
+    }
+    const ms = [[], []];
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const [k, p] of prepared.entries()) ms[k].push((await measure(p, p.firstMs, MODE)).medianMs);
+    }
+    // b over a as a speed: a's time over b's, round by round.
+    const ratio = median(ms[0].map((a, r) => a / ms[1][r]));
+    emit({ ...base, aMs: median(ms[0]), bMs: median(ms[1]), ratio, roundsA: ms[0], roundsB: ms[1] });
+  } catch (e) {
+    emit({ ...base, error: String(e?.message ?? e).split('\n')[0].slice(0, 300) });
+  } finally {
+    for (const p of prepared) { try { await p.dispose?.(); } catch { /* ignore */ } }
+  }
+}
+emit({ type: 'done' });
+process.exit(0);

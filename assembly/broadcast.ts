@@ -7,8 +7,8 @@
 // axes: [N, C, H, W] ∘ [1, C, 1, 1], [M, 1] ∘ [M, K], …).
 // One IEEE float32 operation per element: the same results, bit for bit, as a JS loop that computes in float64 and
 // stores into a Float32Array (float64 has more than 2·24 + 2 bits, so the double rounding of +, −, ×, ÷ is harmless);
-// max / min are wasm's (NaN if either is NaN, +0 above −0: JS's Math.max / Math.min); (a − b)² is two roundings, as
-// tfjs-backend-cpu's float32 loop.
+// max / min are wasm's (NaN if either is NaN, +0 above −0: JS's Math.max / Math.min); (a − b)² is computed in float64
+// and rounded once, as the JS loop does.
 import { at, log4 } from './vec';
 
 // Operation codes (src/tfjs/kernels/elementwise.ts maps tfjs's kernel names onto them).
@@ -23,8 +23,11 @@ const ADD = 0, SUB = 1, MUL = 2, DIV = 3, PRELU = 4, MAX = 5, MIN = 6;   // anyt
   if (op == PRELU) return v128.bitselect(f32x4.mul(a, b), a, f32x4.lt(a, f32x4.splat(0)));  // NaN < 0 is false: NaN stays
   if (op == MAX) return f32x4.max(a, b);
   if (op == MIN) return f32x4.min(a, b);
-  const d = f32x4.sub(a, b);
-  return f32x4.mul(d, d);
+  // (a − b)² in float64, rounded once to float32 (as the JS loop): two lanes per f64x2.
+  const dl = f64x2.sub(f64x2.promote_low_f32x4(a), f64x2.promote_low_f32x4(b));
+  const dh = f64x2.sub(f64x2.promote_low_f32x4(v128.shuffle<f32>(a, a, 2, 3, 0, 1)),
+                       f64x2.promote_low_f32x4(v128.shuffle<f32>(b, b, 2, 3, 0, 1)));
+  return v128.shuffle<f32>(f32x4.demote_f64x2_zero(f64x2.mul(dl, dl)), f32x4.demote_f64x2_zero(f64x2.mul(dh, dh)), 0, 1, 4, 5);
 }
 
 // @ts-ignore: decorator
@@ -36,8 +39,8 @@ const ADD = 0, SUB = 1, MUL = 2, DIV = 3, PRELU = 4, MAX = 5, MIN = 6;   // anyt
   if (op == PRELU) return a < 0 ? a * b : a;
   if (op == MAX) return max<f32>(a, b);
   if (op == MIN) return min<f32>(a, b);
-  const d = a - b;
-  return d * d;
+  const d = <f64>a - <f64>b;
+  return <f32>(d * d);
 }
 
 /** y[i] = a[i] ∘ b[i], i < n. */

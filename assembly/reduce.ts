@@ -57,36 +57,31 @@ export function reduce_rows(op: i32, x: usize, rows: i32, n: i32, out: usize): v
 
 /** Σ row[i] in float64: four float64 partial sums (two f64x2) over groups of four, then the rest in order. */
 function sumRow(row: usize, n: i32): f64 {
-  let i = 0, s: f64 = 0;
-  if (ASC_FEATURE_SIMD) {
-    let a = f64x2.splat(0), b = f64x2.splat(0);
-    for (; i + 4 <= n; i += 4) {
-      const v = v128.load(at(row, i));
-      a = f64x2.add(a, f64x2.promote_low_f32x4(v));
-      b = f64x2.add(b, f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)));
-    }
-    const c = f64x2.add(a, b);
-    s = f64x2.extract_lane(c, 0) + f64x2.extract_lane(c, 1);
-  }
-  for (; i < n; i++) s += <f64>load<f32>(at(row, i));
-  return s;
+  return foldRow(row, n, false);
 }
 
 /** Π row[i] in float64 (two f64x2 partial products, then the rest in order). */
 function prodRow(row: usize, n: i32): f64 {
-  let i = 0, p: f64 = 1;
+  return foldRow(row, n, true);
+}
+
+/** The sum (product = false) or product of the row's floats in float64, two f64x2 partials, then the rest in order. */
+// @ts-ignore: decorator
+@inline function foldRow(row: usize, n: i32, product: bool): f64 {
+  let i = 0, s: f64 = product ? 1 : 0;
   if (ASC_FEATURE_SIMD) {
-    let a = f64x2.splat(1), b = f64x2.splat(1);
+    let a = f64x2.splat(s), b = f64x2.splat(s);
     for (; i + 4 <= n; i += 4) {
       const v = v128.load(at(row, i));
-      a = f64x2.mul(a, f64x2.promote_low_f32x4(v));
-      b = f64x2.mul(b, f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)));
+      const lo = f64x2.promote_low_f32x4(v), hi = f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1));
+      a = product ? f64x2.mul(a, lo) : f64x2.add(a, lo);
+      b = product ? f64x2.mul(b, hi) : f64x2.add(b, hi);
     }
-    const c = f64x2.mul(a, b);
-    p = f64x2.extract_lane(c, 0) * f64x2.extract_lane(c, 1);
+    const c = product ? f64x2.mul(a, b) : f64x2.add(a, b);
+    s = product ? f64x2.extract_lane(c, 0) * f64x2.extract_lane(c, 1) : f64x2.extract_lane(c, 0) + f64x2.extract_lane(c, 1);
   }
-  for (; i < n; i++) p *= <f64>load<f32>(at(row, i));
-  return p;
+  for (; i < n; i++) s = product ? s * <f64>load<f32>(at(row, i)) : s + <f64>load<f32>(at(row, i));
+  return s;
 }
 
 /** max (largest = true) or min of the row; NaN when any element is NaN (wasm's f32x4.max/min propagate NaN). */

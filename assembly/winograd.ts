@@ -96,9 +96,8 @@ export function conv2d_winograd(x: usize, U: usize, b: usize, y: usize, Cin: i32
     const rows = min(R, g1 - gb), T = rows * tw;
     for (let r = 0; r < rows; r++) {
       const g = gb + r, n = g / th, ty = g - n * th;
-      if (padded != n) {                                 // only the rows of this share's tiles of image n
-        const ty0 = max(g0 - n * th, 0), ty1 = min(g1 - n * th, th);
-        padRows(x + (<usize>(n * Cin * H * W) << 2), Cin, H, W, PT, PL, mode, Hp, Wp, img, 2 * ty0, 2 * ty1 + 2);
+      if (padded != n) {
+        padShare(x + (<usize>(n * Cin * H * W) << 2), Cin, H, W, PT, PL, mode, Hp, Wp, img, g0, g1, n, th, 2);
         padded = n;
       }
       inputRows(img, Cin, Hp, Wp, ty, tw, V, T, r);
@@ -116,6 +115,16 @@ export function conv2d_winograd(x: usize, U: usize, b: usize, y: usize, Cin: i32
       }
     }
   }
+}
+
+/**
+ * padRows for the rows that the tiles of image n in the share [g0, g1) of tile rows read: tile row ty starts at padded
+ * row 2·ty and reads 2 + extra rows (extra = 2 for a 4×4 input tile, 0 for a 2×2 dy tile).
+ */
+function padShare(src: usize, C: i32, H: i32, W: i32, PT: i32, PL: i32, mode: i32, Hp: i32, Wp: i32, dst: usize,
+                  g0: i32, g1: i32, n: i32, th: i32, extra: i32): void {
+  const ty0 = max(g0 - n * th, 0), ty1 = min(g1 - n * th, th);
+  padRows(src, C, H, W, PT, PL, mode, Hp, Wp, dst, 2 * ty0, 2 * ty1 + extra);
 }
 
 /** V_ξ of tile row ty of every channel of the padded image img, as row r of a batch of T tiles. */
@@ -280,10 +289,9 @@ export function conv2d_winograd_filter(x: usize, dy: usize, M: usize, Cin: i32, 
     const rows = min(R, g1 - gb), T = rows * tw;
     for (let r = 0; r < rows; r++) {
       const g = gb + r, n = g / th, ty = g - n * th;
-      if (padded != n) {                                 // only the rows of this share's tiles of image n
-        const ty0 = max(g0 - n * th, 0), ty1 = min(g1 - n * th, th);
-        padRows(x + (<usize>(n * Cin * H * W) << 2), Cin, H, W, PT, PL, PAD_ZEROS, Hp, Wp, img, 2 * ty0, 2 * ty1 + 2);
-        padRows(dy + (<usize>(n * Cout * OH * OW) << 2), Cout, OH, OW, 0, 0, PAD_ZEROS, dyH, dyW, dyp, 2 * ty0, 2 * ty1);
+      if (padded != n) {
+        padShare(x + (<usize>(n * Cin * H * W) << 2), Cin, H, W, PT, PL, PAD_ZEROS, Hp, Wp, img, g0, g1, n, th, 2);
+        padShare(dy + (<usize>(n * Cout * OH * OW) << 2), Cout, OH, OW, 0, 0, PAD_ZEROS, dyH, dyW, dyp, g0, g1, n, th, 0);
         padded = n;
       }
       inputRows(img, Cin, Hp, Wp, ty, tw, V, T, r);

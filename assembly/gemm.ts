@@ -27,6 +27,10 @@ function packA(A: usize, rsA: i32, csA: i32, i0: i32, mc: i32, k0: i32, kc: i32,
   for (let ip = 0; ip < mc; ip += MR) {
     const rows = min(MR, mc - ip);
     const panel = pa + (<usize>(ip * kc) << 2);
+    if (ASC_FEATURE_SIMD && csA == 1 && rows == MR) {
+      packRowsContiguous(A + (<usize>((i0 + ip) * rsA + k0) << 2), <usize>rsA << 2, kc, panel);
+      continue;
+    }
     for (let r = 0; r < MR; r++) {
       const dst = panel + (<usize>r << 2);
       if (r < rows) {
@@ -36,6 +40,41 @@ function packA(A: usize, rsA: i32, csA: i32, i0: i32, mc: i32, k0: i32, kc: i32,
         for (let k = 0; k < kc; k++) store<f32>(dst + (<usize>(k * MR) << 2), 0);
       }
     }
+  }
+}
+
+/**
+ * One full MR-row panel of A from rows stored contiguously in k (csA = 1; src: row 0 at the first k, rows `rs`
+ * bytes apart): four k of each row per load; rows 0–3 leave as one vector per k (a 4×4 transpose), rows 4 (and 5)
+ * as lanes beside them.
+ */
+function packRowsContiguous(src: usize, rs: usize, kc: i32, panel: usize): void {
+  const step = <usize>MR << 2;
+  let k = 0;
+  for (; k + 4 <= kc; k += 4) {
+    const s = src + (<usize>k << 2), d = panel + <usize>k * step;
+    const v0 = v128.load(s), v1 = v128.load(s + rs), v2 = v128.load(s + 2 * rs), v3 = v128.load(s + 3 * rs);
+    const v4 = v128.load(s + 4 * rs);
+    const a = v128.shuffle<f32>(v0, v1, 0, 4, 1, 5), b = v128.shuffle<f32>(v2, v3, 0, 4, 1, 5);
+    const c = v128.shuffle<f32>(v0, v1, 2, 6, 3, 7), e = v128.shuffle<f32>(v2, v3, 2, 6, 3, 7);
+    v128.store(d, v128.shuffle<f32>(a, b, 0, 1, 4, 5));
+    v128.store(d + step, v128.shuffle<f32>(a, b, 2, 3, 6, 7));
+    v128.store(d + 2 * step, v128.shuffle<f32>(c, e, 0, 1, 4, 5));
+    v128.store(d + 3 * step, v128.shuffle<f32>(c, e, 2, 3, 6, 7));
+    if (MR == 6) {
+      // Rows 4 and 5 as a pair per k.
+      const v5 = v128.load(s + 5 * rs);
+      const lo = v128.shuffle<f32>(v4, v5, 0, 4, 1, 5), hi = v128.shuffle<f32>(v4, v5, 2, 6, 3, 7);
+      v128.store64_lane(d + 16, lo, 0); v128.store64_lane(d + step + 16, lo, 1);
+      v128.store64_lane(d + 2 * step + 16, hi, 0); v128.store64_lane(d + 3 * step + 16, hi, 1);
+    } else {
+      v128.store32_lane(d + 16, v4, 0); v128.store32_lane(d + step + 16, v4, 1);
+      v128.store32_lane(d + 2 * step + 16, v4, 2); v128.store32_lane(d + 3 * step + 16, v4, 3);
+    }
+  }
+  for (; k < kc; k++) {
+    const s = src + (<usize>k << 2), d = panel + <usize>k * step;
+    for (let r = 0; r < MR; r++) store<f32>(d + (<usize>r << 2), load<f32>(s + <usize>r * rs));
   }
 }
 

@@ -22,8 +22,11 @@ export interface Job {
 
 /** How long a job may take before the pool declares its worker lost. */
 const TIMEOUT_MS = 120_000;
-/** Atomics.load polls before blocking, on both sides: ops come back to back in a training step. */
-const SPIN = 4000;
+/**
+ * How long (ms) the calling thread polls a worker's DONE before it blocks: waking a blocked thread costs
+ * 50–250 µs on a VM (worker.ts polls for its next job the same way).
+ */
+const SPIN_MS = 2;
 
 interface Slot {
   ints: Int32Array;
@@ -145,12 +148,13 @@ export class WorkerPool {
   private wait(i: number, fn: string): Error | null {
     const slot = this.slots[i];
     const started = Date.now();
+    const spinUntil = performance.now() + SPIN_MS;
     let spins = 0;
     for (;;) {
       const done = Atomics.load(slot.ints, DONE);
       if (done === slot.seq) break;
       if (Atomics.load(slot.ints, DEAD)) return this.lost(i, fn, 'its thread exited');
-      if (++spins < SPIN) continue;
+      if ((++spins & 1023) !== 0 || performance.now() < spinUntil) continue;
       if (this.block(slot.ints, done) && Date.now() - started > TIMEOUT_MS) {
         return this.lost(i, fn, `no answer within ${TIMEOUT_MS / 1000} s`);
       }

@@ -4,7 +4,24 @@
 import { ARGS_BYTE, DEAD, DONE, FAILED, FN, MAX_ARGS, MAX_MSG, MSG_BYTE, MSG_LEN, NARGS, REQ, SLOT_BYTES, SLOT_INTS, STOP,
          type WorkerInit } from './protocol.js';
 
-const SPIN = 20000;
+/**
+ * How long (ms) a worker keeps polling for its next job before it sleeps in Atomics.wait. The ops of a training
+ * step come back to back, with up to a few ms of serial work (small ops, JS) between the split ones, and waking a
+ * sleeping thread costs 50–250 µs on a VM — time the calling thread then spends waiting for this worker's share.
+ */
+const SPIN_MS = 5;
+
+/** REQ once it differs from `seen`, or `seen` after SPIN_MS of polling. */
+function poll(ints: Int32Array, seen: number): number {
+  const until = performance.now() + SPIN_MS;
+  for (;;) {
+    for (let i = 0; i < 1024; i++) {
+      const req = Atomics.load(ints, REQ);
+      if (req !== seen) return req;
+    }
+    if (performance.now() > until) return seen;
+  }
+}
 
 type Port = { postMessage(m: unknown): void; once?(ev: 'message', f: (m: unknown) => void): void; close?(): void };
 const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
@@ -33,8 +50,7 @@ function onStart(init: WorkerInit): void {
   let seen = 0;
   const call: number[] = [];
   for (;;) {
-    let req = Atomics.load(ints, REQ);
-    for (let i = 0; req === seen && i < SPIN; i++) req = Atomics.load(ints, REQ);
+    const req = poll(ints, seen);
     if (req === seen) {
       Atomics.wait(ints, REQ, seen);
       continue;

@@ -57,8 +57,11 @@ export class Engine {
   private readonly live = new Set<Tensor>();
   private liveBytes = 0;
   private readonly scopes: Set<Tensor>[] = [];
-  /** @internal Ops smaller than this many FLOPs run on the calling thread only (init's minParallelFlops). */
-  minParallelFlops = 4e6;
+  /**
+   * @internal Ops smaller than this many FLOPs run on the calling thread only (init's minParallelFlops): 2e6 is
+   * about 100 µs on one thread, several times a split's cost while the workers are polling (pool.ts).
+   */
+  minParallelFlops = 2e6;
   /** Scratch blocks, one per thread (index 0: the calling thread). */
   private readonly scratchOffsets: number[] = [];
   private readonly scratchSizes: number[] = [];

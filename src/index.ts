@@ -38,8 +38,9 @@ export interface InitOptions {
    */
   threads?: number;
   /**
-   * With threads: work below this many FLOPs stays on the calling thread (default 4e6; a job's round trip
-   * to a worker costs tens of µs). Tests set 0 to send every op through the workers.
+   * With threads: work below this many FLOPs stays on the calling thread (default 2e6; a job's round trip
+   * to a worker costs µs while it polls for work, tens of µs once it sleeps). Tests set 0 to send every op
+   * through the workers.
    */
   minParallelFlops?: number;
   /** Upper bound of the linear memory in bytes (default 4 GiB, the wasm32 limit). */
@@ -80,18 +81,20 @@ async function compileOptimized(compile: () => Promise<WebAssembly.Module>): Pro
   }
 }
 
+/** The cores this process may use (os.availableParallelism() / navigator.hardwareConcurrency; 1 when unknown). */
+async function machineCores(): Promise<number> {
+  if (typeof process !== 'undefined' && typeof process.versions?.node === 'string') {
+    const os = await import(/* @vite-ignore */ NODE_OS) as typeof import('node:os');
+    return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  }
+  return (typeof navigator !== 'undefined' && navigator.hardwareConcurrency) || 1;
+}
+
 /** The machine's cores, capped at 8 (Amdahl: beyond that the serial parts of a step dominate); 1 without shared memory. */
 async function defaultThreads(): Promise<number> {
   if (typeof SharedArrayBuffer === 'undefined') return 1;
-  let cores = 1;
-  if (typeof process !== 'undefined' && typeof process.versions?.node === 'string') {
-    const os = await import(/* @vite-ignore */ NODE_OS) as typeof import('node:os');
-    cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  } else if (typeof navigator !== 'undefined') {
-    if ((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false) return 1;
-    cores = navigator.hardwareConcurrency || 1;
-  }
-  return Math.max(1, Math.min(8, cores));
+  if ((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false) return 1;
+  return Math.max(1, Math.min(8, await machineCores()));
 }
 
 /** Starts an engine: detects features, compiles and instantiates the chosen build on a fresh memory. */
@@ -133,7 +136,10 @@ export async function init(options: InitOptions = {}): Promise<Engine> {
   const maximum = Math.floor(Math.min(maxMemoryBytes, shared ? SHARED_MAX : WASM32_MAX) / 65536);
   const memory = new WebAssembly.Memory({ initial: Math.min(16, maximum), maximum, shared });
   const { kernels } = await instantiate(module, memory);
-  const pool = shared ? await WorkerPool.create(workers, module, memory, options.workerUrl) : null;
+  // Threads poll for work for a while before they sleep, but only when each has a core of its own: with more
+  // threads than cores, polling takes the time a descheduled thread needs to finish its share.
+  const ownCores = workers + 1 <= await machineCores();
+  const pool = shared ? await WorkerPool.create(workers, module, memory, options.workerUrl, ownCores) : null;
   const engine = new Engine(kernels, memory, backend, workers + 1, maximum * 65536, pool);
   if (options.minParallelFlops !== undefined) {
     if (!(options.minParallelFlops >= 0)) throw new Error(`init: minParallelFlops must be a number ≥ 0, got ${options.minParallelFlops}`);

@@ -150,4 +150,51 @@ test("padding 'same' with strides: out = ⌈in / stride⌉, TensorFlow's split (
   });
 });
 
+
+// linear picks yᵀ = W·xᵀ (then a transpose) when few output features would fill the GEMM's 8-wide tiles badly;
+// dW splits by input features. Both orientations, forward and backward, against the float64 reference.
+const linearCases = [
+  { rows: 64, inF: 70, outF: 10 },   // a classifier head: the transposed product
+  { rows: 37, inF: 13, outF: 5 },    // rows not a multiple of 8, outF < one tile: transposed
+  { rows: 3, inF: 29, outF: 10 },    // too few rows: the direct product
+  { rows: 20, inF: 33, outF: 24 },   // outF a multiple of 8: the direct product
+];
+
+test('linear forward and backward: direct and transposed GEMM orientations', async () => {
+  const nn = await getEngine();
+  const rand = rng(9);
+  const vals = (n) => Float64Array.from({ length: n }, () => rand() - 0.5);
+  await checkNoLeak(nn, () => {
+    for (const { rows, inF, outF } of linearCases) {
+      const xd = vals(rows * inF), wd = vals(outF * inF), bd = vals(outF), dyd = vals(rows * outF);
+      const name = `linear [${rows}, ${inF}] → ${outF}`;
+      const xT = R.T(xd, [rows, inF]), wT = R.T(wd, [outF, inF]);
+      const want = R.linear(xT, wT, R.T(bd, [outF]));
+      // dx = dy·W, dW = dyᵀ·x, db = Σ_rows dy: linear maps, read off the reference by transposition.
+      const dyT = R.T(dyd, [rows, outF]);
+      const dxWant = R.linear(dyT, R.T(transpose(wd, outF, inF), [inF, outF]), null);
+      const dwWant = R.linear(R.T(transpose(dyd, rows, outF), [outF, rows]), R.T(transpose(xd, rows, inF), [inF, rows]), null);
+      const dbWant = Array.from({ length: outF }, (_, o) => { let s = 0; for (let r = 0; r < rows; r++) s += dyd[r * outF + o]; return s; });
+      const [x, w, b, dy] = [[xd, [rows, inF]], [wd, [outF, inF]], [bd, [outF]], [dyd, [rows, outF]]].map(([d, s]) => nn.tensor(d, s));
+      const y = nn.ops.linear(x, w, b);
+      const g = nn.ops.linearBackward(dy, x, w);
+      try {
+        assertClose(y.read(), want.data, `${name}: y`);
+        assertClose(g.dx.read(), dxWant.data, `${name}: dx`);
+        assertClose(g.dw.read(), dwWant.data, `${name}: dw`);
+        assertClose(g.db.read(), dbWant, `${name}: db`);
+      } finally {
+        disposeAll([x, w, b, dy, y, g]);
+      }
+    }
+  });
+});
+
+/** The transpose of an R×C row-major array. */
+function transpose(a, rows, cols) {
+  const t = new Float64Array(a.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = a[r * cols + c];
+  return t;
+}
+
 test.run();

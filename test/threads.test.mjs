@@ -63,22 +63,25 @@ for (const threads of [2, 3]) {
   });
 }
 
-test('linear forward/backward with 2 and 3 threads equals 1 thread exactly (rows split, no cross-thread sums)', async () => {
+test('linear forward/backward with 2 and 3 threads equals 1 thread exactly (no cross-thread sums)', async () => {
   const one = await init({ backend });
   for (const threads of [2, 3]) {
     const many = await init({ backend, threads, minParallelFlops: 0 });
-    const run = (nn) => {
-      const rand = rng(4);
-      const x = nn.tensor(Float32Array.from({ length: 7 * 13 }, () => rand() - 0.5), [7, 13]);
-      const w = nn.tensor(Float32Array.from({ length: 5 * 13 }, () => rand() - 0.5), [5, 13]);
-      const b = nn.tensor(Float32Array.from({ length: 5 }, () => rand()), [5]);
-      const y = nn.ops.linear(x, w, b);
-      const g = nn.ops.linearBackward(y, x, w);
-      const out = [y, g.dx, g.dw, g.db].map((t) => [...t.read()]);
-      disposeAll([x, w, b, y, g]);
-      return out;
-    };
-    await checkNoLeak(many, () => assert.equal(run(many), run(one), `${threads} threads`));
+    // [7, 13] → 5: y = x·Wᵀ split by rows; [37, 40] → 10: yᵀ = W·xᵀ split by rows of y (8-column tiles).
+    for (const [rows, inF, outF] of [[7, 13, 5], [37, 40, 10]]) {
+      const run = (nn) => {
+        const rand = rng(4);
+        const x = nn.tensor(Float32Array.from({ length: rows * inF }, () => rand() - 0.5), [rows, inF]);
+        const w = nn.tensor(Float32Array.from({ length: outF * inF }, () => rand() - 0.5), [outF, inF]);
+        const b = nn.tensor(Float32Array.from({ length: outF }, () => rand()), [outF]);
+        const y = nn.ops.linear(x, w, b);
+        const g = nn.ops.linearBackward(y, x, w);
+        const out = [y, g.dx, g.dw, g.db].map((t) => [...t.read()]);
+        disposeAll([x, w, b, y, g]);
+        return out;
+      };
+      await checkNoLeak(many, () => assert.equal(run(many), run(one), `${threads} threads, [${rows}, ${inF}] → ${outF}`));
+    }
     many.dispose();
   }
   one.dispose();

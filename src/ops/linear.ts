@@ -19,13 +19,43 @@ export function linear(e: Engine, x: Tensor, w: Tensor, b: Tensor | null): Tenso
   const { rows, inF, outF } = dims(op, x, w);
   checkOptional(e, op, 'b', b, { shape: [outF] });
   const y = e.empty([...x.shape.slice(0, -1), outF], 'float32', op);
+  const flops = 2 * rows * inF * outF, scratchBytes = e.kernels.sgemm_scratch_bytes();
+  if (transposedIsLeaner(rows, outF)) {
+    // yᵀ[out × rows] = W · xᵀ + b (a per-row bias) into a temporary, then transposed into y; threads take runs of
+    // rows of y (columns of yᵀ), whole 8-column micro-tiles.
+    const yt = e.empty([outF, rows], 'float32', op);
+    try {
+      runSplit(e, Math.ceil(rows / 8), flops, op, scratchBytes, (t0, n, scratch) => {
+        const r0 = 8 * t0, r1 = Math.min(rows, 8 * (t0 + n));
+        return {
+          fn: 'sgemm_bias',
+          args: [outF, r1 - r0, inF, w.offset, inF, 1, x.offset + r0 * inF * 4, 1, inF, yt.offset + r0 * 4, rows,
+                 b ? b.offset : 0, 0, scratch],
+        };
+      });
+      e.kernels.transpose2d(yt.offset, y.offset, 1, outF, rows);
+    } finally {
+      yt.dispose();
+    }
+    return y;
+  }
   // y[rows × out] = x[rows × in] · Wᵀ + b (a per-column bias), B[k, j] = w[j, k]: row stride 1, column stride in.
   // Threads take runs of rows.
-  runSplit(e, rows, 2 * rows * inF * outF, op, e.kernels.sgemm_scratch_bytes(), (r0, n, scratch) => ({
+  runSplit(e, rows, flops, op, scratchBytes, (r0, n, scratch) => ({
     fn: 'sgemm_bias',
     args: [n, outF, inF, x.offset + r0 * inF * 4, inF, 1, w.offset, 1, inF, y.offset + r0 * outF * 4, outF, 0, b ? b.offset : 0, scratch],
   }));
   return y;
+}
+
+/**
+ * Whether yᵀ = W·xᵀ wastes clearly less of the micro-kernel than y = x·Wᵀ: its tiles are 8 columns wide and (at
+ * most) 6 rows high, so few output features (a classifier's 10) fill them badly as columns (10 of 16) and well as
+ * rows (10 of 10 or 12) — provided there are enough rows of x to fill 8-wide columns in turn.
+ */
+function transposedIsLeaner(rows: number, outF: number): boolean {
+  const padded = (n: number, m: number) => Math.ceil(n / m) * m;
+  return padded(outF, 6) * padded(rows, 8) < 0.85 * padded(outF, 8) * rows;
 }
 
 /** opts: bias (default true) computes db; weight (default true) computes dw: false for a frozen layer, dw is then absent. */
@@ -48,11 +78,15 @@ export function linearBackward(e: Engine, dy: Tensor, x: Tensor, w: Tensor, opts
   runSplit(e, rows, flops, op, scratchBytes, (r0, n, scratch) => ({
     fn: 'sgemm', args: [n, inF, outF, dy.offset + r0 * outF * 4, outF, 1, w.offset, inF, 1, dx.offset + r0 * inF * 4, inF, 0, scratch],
   }));
-  // dW = dyᵀ · x, threads taking runs of output features (rows of dW: no reduction across threads).
+  // dW = dyᵀ · x, threads taking runs of input features (columns of dW, whole 8-column micro-tiles: no reduction
+  // across threads, and each thread packs only its own columns of x).
   if (dw) {
-    runSplit(e, outF, flops, op, scratchBytes, (o0, n, scratch) => ({
-      fn: 'sgemm', args: [n, inF, rows, dy.offset + o0 * 4, 1, outF, x.offset, inF, 1, dw.offset + o0 * inF * 4, inF, 0, scratch],
-    }));
+    runSplit(e, Math.ceil(inF / 8), flops, op, scratchBytes, (t0, n, scratch) => {
+      const c0 = 8 * t0, c1 = Math.min(inF, 8 * (t0 + n));
+      return {
+        fn: 'sgemm', args: [outF, c1 - c0, rows, dy.offset, 1, outF, x.offset + c0 * 4, inF, 1, dw.offset + c0 * 4, inF, 0, scratch],
+      };
+    });
   }
   if (db) e.kernels.channel_sum(dy.offset, rows, outF, 1, db.offset);
   const grads: { dx: Tensor; dw?: Tensor; db?: Tensor } = { dx };

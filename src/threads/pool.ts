@@ -23,10 +23,12 @@ export interface Job {
 /** How long a job may take before the pool declares its worker lost. */
 const TIMEOUT_MS = 120_000;
 /**
- * How long (ms) the calling thread polls a worker's DONE before it blocks: waking a blocked thread costs
- * 50–250 µs on a VM (worker.ts polls for its next job the same way).
+ * How long (ms) the calling thread polls a worker's DONE before it blocks, when every thread has a core of its own
+ * (else the short figure): waking a blocked thread costs 50–250 µs on a VM. Workers poll for their next job the
+ * same way (WORKER_SPIN_MS, worker.ts).
  */
-const SPIN_MS = 2;
+const SPIN_MS = { ownCores: 2, shared: 0.05 };
+const WORKER_SPIN_MS = { ownCores: 5, shared: 0.2 };
 
 interface Slot {
   ints: Int32Array;
@@ -52,13 +54,17 @@ export class WorkerPool {
 
   private constructor(private readonly slots: Slot[], private readonly control: SharedArrayBuffer,
                       private readonly names: string[], private readonly module: WebAssembly.Module,
-                      private readonly memory: WebAssembly.Memory, private readonly url: URL) {
+                      private readonly memory: WebAssembly.Memory, private readonly url: URL,
+                      private readonly ownCores: boolean) {
     this.ids = new Map(names.map((n, i) => [n, i]));
   }
 
-  /** Starts `size` workers, each instantiating `module` on `memory`; resolves when all are ready. */
+  /**
+   * Starts `size` workers, each instantiating `module` on `memory`; resolves when all are ready. ownCores: the
+   * calling thread and the workers have a core each (threads then poll longer before they sleep).
+   */
   static async create(size: number, module: WebAssembly.Module, memory: WebAssembly.Memory,
-                      workerUrl?: string | URL): Promise<WorkerPool> {
+                      workerUrl?: string | URL, ownCores = false): Promise<WorkerPool> {
     const names = WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => e.name).sort();
     const control = new SharedArrayBuffer(Math.max(1, size) * SLOT_BYTES);
     const slots: Slot[] = Array.from({ length: size }, (_, i) => ({
@@ -68,7 +74,7 @@ export class WorkerPool {
       seq: 0,
     }));
     const url = workerUrl === undefined ? new URL('./worker.js', import.meta.url) : resolveUrl(workerUrl);
-    const pool = new WorkerPool(slots, control, names, module, memory, url);
+    const pool = new WorkerPool(slots, control, names, module, memory, url, ownCores);
     try {
       await Promise.all(slots.map((_, i) => pool.start(i)));
     } catch (e) {
@@ -84,7 +90,8 @@ export class WorkerPool {
     Atomics.store(slot.ints, REQ, 0);
     Atomics.store(slot.ints, DONE, 0);
     slot.seq = 0;
-    const worker: WorkerHandle = await spawnWorker(this.url, { module: this.module, memory: this.memory, control: this.control, slot: i, names: this.names },
+    const worker: WorkerHandle = await spawnWorker(this.url, { module: this.module, memory: this.memory, control: this.control, slot: i, names: this.names,
+                                                     spinMs: WORKER_SPIN_MS[this.ownCores ? 'ownCores' : 'shared'] },
       () => this.exitedWhileIdle(i, worker));
     if (this.disposed) { worker.stop(); return; }
     slot.worker = worker;
@@ -148,7 +155,7 @@ export class WorkerPool {
   private wait(i: number, fn: string): Error | null {
     const slot = this.slots[i];
     const started = Date.now();
-    const spinUntil = performance.now() + SPIN_MS;
+    const spinUntil = performance.now() + SPIN_MS[this.ownCores ? 'ownCores' : 'shared'];
     let spins = 0;
     for (;;) {
       const done = Atomics.load(slot.ints, DONE);

@@ -32,4 +32,6 @@ export interface WorkerInit {
   slot: number;
   /** The module's function exports, sorted: FN indexes this list. */
   names: string[];
+  /** How long (ms) to poll for the next job before sleeping in Atomics.wait. */
+  spinMs: number;
 }

@@ -5,15 +5,12 @@ import { ARGS_BYTE, DEAD, DONE, FAILED, FN, MAX_ARGS, MAX_MSG, MSG_BYTE, MSG_LEN
          type WorkerInit } from './protocol.js';
 
 /**
- * How long (ms) a worker keeps polling for its next job before it sleeps in Atomics.wait. The ops of a training
- * step come back to back, with up to a few ms of serial work (small ops, JS) between the split ones, and waking a
- * sleeping thread costs 50–250 µs on a VM — time the calling thread then spends waiting for this worker's share.
+ * REQ once it differs from `seen`, or `seen` after spinMs of polling (WorkerInit.spinMs, pool.ts). The ops of a
+ * training step come back to back, with up to a few ms of serial work (small ops, JS) between the split ones, and
+ * waking a sleeping thread costs 50–250 µs on a VM — time the calling thread then spends waiting for this share.
  */
-const SPIN_MS = 5;
-
-/** REQ once it differs from `seen`, or `seen` after SPIN_MS of polling. */
-function poll(ints: Int32Array, seen: number): number {
-  const until = performance.now() + SPIN_MS;
+function poll(ints: Int32Array, seen: number, spinMs: number): number {
+  const until = performance.now() + spinMs;
   for (;;) {
     for (let i = 0; i < 1024; i++) {
       const req = Atomics.load(ints, REQ);
@@ -30,7 +27,7 @@ const port: Port = isNode ? (await import(/* @vite-ignore */ NODE_WORKER_THREADS
   : (globalThis as unknown as Port);
 
 function onStart(init: WorkerInit): void {
-  const { module, memory, control, slot, names } = init;
+  const { module, memory, control, slot, names, spinMs } = init;
   const ints = new Int32Array(control, slot * SLOT_BYTES, SLOT_INTS);
   const args = new Float64Array(control, slot * SLOT_BYTES + ARGS_BYTE, MAX_ARGS);
   const chars = new Uint16Array(control, slot * SLOT_BYTES + MSG_BYTE, MAX_MSG);
@@ -50,7 +47,7 @@ function onStart(init: WorkerInit): void {
   let seen = 0;
   const call: number[] = [];
   for (;;) {
-    const req = poll(ints, seen);
+    const req = poll(ints, seen, spinMs);
     if (req === seen) {
       Atomics.wait(ints, REQ, seen);
       continue;

@@ -68,6 +68,11 @@ export function winograd_pack_weights(w: usize, Cout: i32, Cin: i32, flipped: i3
   return max(1, batchTiles(Cin) / tw);
 }
 
+/** Tile rows conv2d_winograd transforms and multiplies as one batch (the grain worth giving a thread). */
+export function winograd_batch_rows(Cin: i32, OW: i32): i32 {
+  return batchRows(Cin, (OW + 1) >> 1);
+}
+
 /** Scratch one thread needs for up to `tileRows` tile rows: the padded image, V and M of one batch, the GEMM's packing. */
 export function winograd_scratch_bytes(Cin: i32, Cout: i32, OH: i32, OW: i32, tileRows: i32): i32 {
   const th = (OH + 1) >> 1, tw = (OW + 1) >> 1;

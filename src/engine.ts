@@ -240,6 +240,21 @@ export class Engine {
     this.pool.run(jobs, run);
   }
 
+  /**
+   * @internal Runs an op's chunks (kernel calls with disjoint outputs, in any order) on all threads, each thread
+   * taking the next chunk as it becomes free (pool.ts runQueue), so a thread that falls behind takes fewer.
+   * Argument `scratchArg` of each chunk (−1: none) becomes the running thread's scratch block of scratchBytes.
+   */
+  parallelChunks(jobs: Job[], scratchArg: number, scratchBytes: number, what: string): void {
+    const run = (job: Job) => (this.kernels as unknown as Record<string, (...a: number[]) => unknown>)[job.fn](...job.args);
+    const scratches = scratchArg >= 0 ? Array.from({ length: this.threads }, (_, t) => this.scratch(scratchBytes, what, t)) : [];
+    if (!this.pool || jobs.length <= 1) {
+      for (const job of jobs) run(scratchArg >= 0 ? { fn: job.fn, args: job.args.map((a, k) => (k === scratchArg ? scratches[0] : a)) } : job);
+      return;
+    }
+    this.pool.runQueue(jobs, scratchArg, scratches, run);
+  }
+
   /** @internal A float32 view; valid until the next allocation. */
   f32(offset: number, length: number): Float32Array {
     return new Float32Array(this.wasmMemory.buffer, offset, length);

@@ -66,13 +66,14 @@ export async function checkNoLeak(nn, fn) {
 }
 
 /**
- * Records the names of the kernels the engine runs through nn.parallel (every op that can split over threads does,
- * on one thread too) until restore(): `seen` is a Set.
+ * Records the names of the kernels the engine runs through nn.parallel or nn.parallelChunks (every op that can
+ * split over threads does, on one thread too) until restore(): `seen` is a Set.
  */
 export function spyKernels(nn) {
-  const seen = new Set(), parallel = nn.parallel;
+  const seen = new Set(), parallel = nn.parallel, parallelChunks = nn.parallelChunks;
   nn.parallel = (jobs) => { for (const j of jobs) seen.add(j.fn); return parallel.call(nn, jobs); };
-  return { seen, restore: () => { nn.parallel = parallel; } };
+  nn.parallelChunks = (jobs, ...rest) => { for (const j of jobs) seen.add(j.fn); return parallelChunks.call(nn, jobs, ...rest); };
+  return { seen, restore: () => { nn.parallel = parallel; nn.parallelChunks = parallelChunks; } };
 }
 
 /**

@@ -87,6 +87,38 @@ test('linear forward/backward with 2 and 3 threads equals 1 thread exactly (no c
   one.dispose();
 });
 
+test('ops with enough work run as queued chunks that free threads claim; results equal 1 thread exactly', async () => {
+  const one = await init({ backend });
+  for (const threads of [2, 3]) {
+    const many = await init({ backend, threads });
+    const queued = {};   // kernel → the most chunks it was queued as
+    const parallelChunks = many.parallelChunks;
+    many.parallelChunks = (jobs, ...rest) => {
+      queued[jobs[0].fn] = Math.max(queued[jobs[0].fn] ?? 0, jobs.length);
+      return parallelChunks.call(many, jobs, ...rest);
+    };
+    const run = (nn) => {
+      const rand = rng(6);
+      const t = (shape) => nn.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => rand() - 0.5), shape);
+      // Winograd forward and backward-data (tile rows with a scratch block per thread), relu (quads, no scratch).
+      const x = t([16, 16, 18, 18]), w = t([16, 16, 3, 3]), big = t([1 << 21]);
+      const y = nn.ops.conv2d(x, w, null, { padding: 1 });
+      const { dx } = nn.ops.conv2dBackward(y, x, w, { padding: 1 }, { weight: false, bias: false });
+      const r = nn.ops.relu(big);
+      const out = [y, dx, r].map((v) => [...v.read()]);
+      disposeAll([x, w, big, y, dx, r]);
+      return out;
+    };
+    await checkNoLeak(many, () => assert.equal(run(many), run(one), `${threads} threads`));
+    many.parallelChunks = parallelChunks;
+    for (const fn of ['conv2d_winograd', 'relu_forward']) {
+      assert.ok(queued[fn] >= 2 * threads, `${threads} threads: ${fn} queued as ${queued[fn] ?? 0} chunks (expected ≥ ${2 * threads})`);
+    }
+    many.dispose();
+  }
+  one.dispose();
+});
+
 test('a worker error comes back as an Error of the call, and the engine stays usable', async () => {
   const nn = await init({ backend, threads: 2, minParallelFlops: 0 });
   assert.throws(() => nn.parallel([{ fn: 'heap_base', args: [] }, { fn: 'no_such_kernel', args: [] }]),
@@ -114,6 +146,22 @@ test('a worker that dies fails the call it was in; its share then runs on the ca
   });
   nn.dispose();
   one.dispose();
+});
+
+test('a worker that dies during a queued op fails that call; the chunks then run on the threads left', async () => {
+  const nn = await init({ backend, threads: 3 });
+  const data = Float32Array.from({ length: 1 << 21 }, (_, i) => (i % 7) - 3);
+  const want = data.map((v) => Math.max(v, 0));
+  const x = nn.tensor(data, [data.length]);
+  nn.pool.kill(0);
+  assert.throws(() => nn.ops.relu(x), /worker thread 0 was lost during relu_forward/);
+  const during = nn.ops.relu(x);
+  assert.equal(during.read(), want, 'while the worker is being replaced');
+  await nn.pool.ready();
+  const after = nn.ops.relu(x);
+  assert.equal(after.read(), want, 'after the replacement started');
+  disposeAll([x, during, after]);
+  nn.dispose();
 });
 
 test('memory grown after the workers started is visible to them', async () => {

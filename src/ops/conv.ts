@@ -204,7 +204,7 @@ function runWinograd(e: Engine, g: Geometry, input: Tensor, U: number, b: Tensor
   runSplit(e, tileRows, flops, op, e.kernels.winograd_scratch_bytes(Cin, Cout, OH, OW, tileRows), (r0, count, scratch) => ({
     fn: 'conv2d_winograd',
     args: [input.offset, U, b ? b.offset : 0, out.offset, Cin, H, W, Cout, PT, PL, 0, OH, OW, r0, r0 + count, scratch],
-  }));
+  }), e.kernels.winograd_batch_rows(Cin, OW));
 }
 
 /**

@@ -24,6 +24,7 @@ export interface Kernels {
   winograd_weights_bytes(Cout: number, Cin: number): number;
   winograd_pack_weights(w: Ptr, Cout: number, Cin: number, flipped: number, dst: Ptr): void;
   winograd_scratch_bytes(Cin: number, Cout: number, OH: number, OW: number, tileRows: number): number;
+  winograd_batch_rows(Cin: number, OW: number): number;
   winograd_filter_scratch_bytes(Cin: number, Cout: number, OH: number, OW: number, tileRows: number): number;
   winograd_filter_finish(M: Ptr, parts: number, dw: Ptr, Cout: number, Cin: number): void;
   maxpool2d_forward(x: Ptr, y: Ptr, idx: Ptr, P: number, H: number, W: number, KH: number, KW: number,

@@ -11,7 +11,8 @@
 // background. Jobs, not threads, define the split, so results do not depend on how many workers are alive.
 
 import { SLOT_BYTES, SLOT_INTS, REQ, DONE, FN, NARGS, FAILED, MSG_LEN, DEAD, ARGS_BYTE, MAX_ARGS, MSG_BYTE, MAX_MSG,
-         STOP } from './protocol.js';
+         STOP, QUEUE, QUEUE_BYTES } from './protocol.js';
+import { claim, postQueue, queueViews, type QueueViews } from './queue.js';
 import { spawnWorker, type WorkerHandle } from './spawn.js';
 
 /** One kernel call: an export of the wasm module and its numeric arguments. */
@@ -51,12 +52,14 @@ export class WorkerPool {
   private disposed = false;
   private canBlock: boolean | null = null;
   private readonly ids: Map<string, number>;
+  private readonly queue: QueueViews;
 
   private constructor(private readonly slots: Slot[], private readonly control: SharedArrayBuffer,
                       private readonly names: string[], private readonly module: WebAssembly.Module,
                       private readonly memory: WebAssembly.Memory, private readonly url: URL,
                       private readonly ownCores: boolean) {
     this.ids = new Map(names.map((n, i) => [n, i]));
+    this.queue = queueViews(control, slots.length * SLOT_BYTES);
   }
 
   /**
@@ -66,7 +69,7 @@ export class WorkerPool {
   static async create(size: number, module: WebAssembly.Module, memory: WebAssembly.Memory,
                       workerUrl?: string | URL, ownCores = false): Promise<WorkerPool> {
     const names = WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => e.name).sort();
-    const control = new SharedArrayBuffer(Math.max(1, size) * SLOT_BYTES);
+    const control = new SharedArrayBuffer(size * SLOT_BYTES + QUEUE_BYTES);
     const slots: Slot[] = Array.from({ length: size }, (_, i) => ({
       ints: new Int32Array(control, i * SLOT_BYTES, SLOT_INTS),
       args: new Float64Array(control, i * SLOT_BYTES + ARGS_BYTE, MAX_ARGS),
@@ -91,7 +94,8 @@ export class WorkerPool {
     Atomics.store(slot.ints, DONE, 0);
     slot.seq = 0;
     const worker: WorkerHandle = await spawnWorker(this.url, { module: this.module, memory: this.memory, control: this.control, slot: i, names: this.names,
-                                                     spinMs: WORKER_SPIN_MS[this.ownCores ? 'ownCores' : 'shared'] },
+                                                     spinMs: WORKER_SPIN_MS[this.ownCores ? 'ownCores' : 'shared'],
+                                                     queueOffset: this.slots.length * SLOT_BYTES },
       () => this.exitedWhileIdle(i, worker));
     if (this.disposed) { worker.stop(); return; }
     slot.worker = worker;
@@ -139,11 +143,39 @@ export class WorkerPool {
     if (firstError) throw firstError;
   }
 
-  private post(slot: Slot, job: Job): void {
+  /**
+   * Runs the jobs (chunks of one op, any order) on the calling thread and the live workers, each thread claiming
+   * the next unclaimed chunk until none is left; returns when all are done, rethrowing the first error. Argument
+   * `scratchArg` of a chunk (−1: none) is replaced by the running thread's scratch block: scratches[0] for the
+   * calling thread, scratches[1 + i] for worker i.
+   */
+  runQueue(jobs: Job[], scratchArg: number, scratches: number[], local: (job: Job) => void): void {
+    if (this.disposed) throw new Error('simdnn: the worker pool was disposed');
+    postQueue(this.queue, jobs.map((j) => ({ fnId: this.ids.get(j.fn) ?? -1, args: j.args })), scratchArg);
+    const posted: number[] = [];
+    this.slots.forEach((slot, i) => {
+      if (!slot.worker) return;
+      this.post(slot, { fn: 'queue', args: [scratchArg >= 0 ? scratches[1 + i] : 0] }, QUEUE);
+      posted.push(i);
+    });
+    let firstError: unknown = null;
+    for (let i = claim(this.queue); i >= 0; i = claim(this.queue)) {
+      const job = jobs[i];
+      const args = scratchArg >= 0 ? job.args.map((a, k) => (k === scratchArg ? scratches[0] : a)) : job.args;
+      try { local({ fn: job.fn, args }); } catch (e) { firstError ??= e; }
+    }
+    for (const i of posted) {
+      const err = this.wait(i, jobs[0].fn);
+      firstError ??= err;
+    }
+    if (firstError) throw firstError;
+  }
+
+  private post(slot: Slot, job: Job, fnId = this.ids.get(job.fn) ?? -1): void {
     const n = job.args.length;
     if (n > MAX_ARGS) throw new Error(`simdnn: ${job.fn} has ${n} arguments, more than the ${MAX_ARGS} a job slot holds`);
     for (let k = 0; k < n; k++) slot.args[k] = job.args[k];
-    slot.ints[FN] = this.ids.get(job.fn) ?? -1;
+    slot.ints[FN] = fnId;
     slot.ints[NARGS] = n;
     slot.ints[FAILED] = 0;
     slot.seq++;

@@ -19,6 +19,11 @@ export const MSG_LEN = 5;
 export const DEAD = 6;
 /** REQ value that stops a worker. */
 export const STOP = -1;
+/**
+ * FN value of a queue job: take entries of the shared job queue (after the slots) until none is left, putting
+ * this worker's scratch block (the job's first argument) into each entry's scratch argument.
+ */
+export const QUEUE = -2;
 export const ARGS_BYTE = 64;
 export const MAX_ARGS = 40;
 export const MSG_BYTE = ARGS_BYTE + 8 * MAX_ARGS;
@@ -34,4 +39,19 @@ export interface WorkerInit {
   names: string[];
   /** How long (ms) to poll for the next job before sleeping in Atomics.wait. */
   spinMs: number;
+  /** Byte offset of the job queue in `control`. */
+  queueOffset: number;
 }
+
+// The job queue, after the slots: a header of Int32 fields, then QUEUE_ENTRIES entries of one job each (Int32 fn
+// and argument count, then float64 arguments). Threads claim entries with Atomics.add on NEXT.
+/** Int32 index in the queue header: the next entry to claim. */
+export const NEXT = 0;
+/** Int32 index in the queue header: how many entries are posted. */
+export const COUNT = 1;
+/** Int32 index in the queue header: which argument takes the running thread's scratch block (−1: none). */
+export const SCRATCH_ARG = 2;
+export const QUEUE_HEADER_BYTES = 64;
+export const ENTRY_BYTES = 8 + 8 * MAX_ARGS;
+export const QUEUE_ENTRIES = 64;
+export const QUEUE_BYTES = QUEUE_HEADER_BYTES + QUEUE_ENTRIES * ENTRY_BYTES;

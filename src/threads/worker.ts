@@ -2,7 +2,8 @@
 // the engine's memory, answers 'ready', then runs jobs from its slot of the control buffer (protocol.ts)
 // until told to stop — spinning briefly, then sleeping in Atomics.wait, between jobs.
 import { ARGS_BYTE, DEAD, DONE, FAILED, FN, MAX_ARGS, MAX_MSG, MSG_BYTE, MSG_LEN, NARGS, REQ, SLOT_BYTES, SLOT_INTS, STOP,
-         type WorkerInit } from './protocol.js';
+         QUEUE, type WorkerInit } from './protocol.js';
+import { drain, queueViews } from './queue.js';
 
 /**
  * REQ once it differs from `seen`, or `seen` after spinMs of polling (WorkerInit.spinMs, pool.ts). The ops of a
@@ -27,7 +28,8 @@ const port: Port = isNode ? (await import(/* @vite-ignore */ NODE_WORKER_THREADS
   : (globalThis as unknown as Port);
 
 function onStart(init: WorkerInit): void {
-  const { module, memory, control, slot, names, spinMs } = init;
+  const { module, memory, control, slot, names, spinMs, queueOffset } = init;
+  const queue = queueViews(control, queueOffset);
   const ints = new Int32Array(control, slot * SLOT_BYTES, SLOT_INTS);
   const args = new Float64Array(control, slot * SLOT_BYTES + ARGS_BYTE, MAX_ARGS);
   const chars = new Uint16Array(control, slot * SLOT_BYTES + MSG_BYTE, MAX_MSG);
@@ -55,11 +57,15 @@ function onStart(init: WorkerInit): void {
     if (req === STOP) break;
     seen = req;
     try {
-      const fn = kernels[ints[FN]];
-      if (!fn) throw new Error(`no kernel #${ints[FN]} in this build`);
-      call.length = ints[NARGS];
-      for (let k = 0; k < call.length; k++) call[k] = args[k];
-      fn(...call);
+      if (ints[FN] === QUEUE) {
+        drain(queue, kernels, args[0], call);
+      } else {
+        const fn = kernels[ints[FN]];
+        if (!fn) throw new Error(`no kernel #${ints[FN]} in this build`);
+        call.length = ints[NARGS];
+        for (let k = 0; k < call.length; k++) call[k] = args[k];
+        fn(...call);
+      }
     } catch (e) {
       const text = (e instanceof Error ? e.message : String(e)).slice(0, MAX_MSG);
       for (let i = 0; i < text.length; i++) chars[i] = text.charCodeAt(i);

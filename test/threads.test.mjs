@@ -91,7 +91,7 @@ test('ops with enough work run as queued chunks that free threads claim; results
   const one = await init({ backend });
   for (const threads of [2, 3]) {
     const many = await init({ backend, threads });
-    const queued = {};   // kernel → the most chunks it was queued as
+    const queued = {};   // kernel → the most chunks it was queued as (dW: 2 per thread, the others up to 4)
     const parallelChunks = many.parallelChunks;
     many.parallelChunks = (jobs, ...rest) => {
       queued[jobs[0].fn] = Math.max(queued[jobs[0].fn] ?? 0, jobs.length);
@@ -100,18 +100,25 @@ test('ops with enough work run as queued chunks that free threads claim; results
     const run = (nn) => {
       const rand = rng(6);
       const t = (shape) => nn.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => rand() - 0.5), shape);
-      // Winograd forward and backward-data (tile rows with a scratch block per thread), relu (quads, no scratch).
+      // Winograd forward, backward-data and backward-filter (tile rows with a scratch block per thread), relu (quads).
       const x = t([16, 16, 18, 18]), w = t([16, 16, 3, 3]), big = t([1 << 21]);
       const y = nn.ops.conv2d(x, w, null, { padding: 1 });
-      const { dx } = nn.ops.conv2dBackward(y, x, w, { padding: 1 }, { weight: false, bias: false });
+      const { dx, dw } = nn.ops.conv2dBackward(y, x, w, { padding: 1 }, { bias: false });
       const r = nn.ops.relu(big);
-      const out = [y, dx, r].map((v) => [...v.read()]);
-      disposeAll([x, w, big, y, dx, r]);
+      const out = [y, dx, r, dw].map((v) => [...v.read()]);
+      disposeAll([x, w, big, y, dx, dw, r]);
       return out;
     };
-    await checkNoLeak(many, () => assert.equal(run(many), run(one), `${threads} threads`));
+    await checkNoLeak(many, () => {
+      const a = run(many), b = run(many), want = run(one);
+      // y, dx, relu: disjoint chunks, bit-exact. dW: per-chunk sums added in chunk order — reassociated against
+      // 1 thread, but the same from run to run.
+      assert.equal(a.slice(0, 3), want.slice(0, 3), `${threads} threads`);
+      assertClose(a[3], want[3], `${threads} threads: dw`);
+      assert.equal(b[3], a[3], `${threads} threads: dw the same run to run`);
+    });
     many.parallelChunks = parallelChunks;
-    for (const fn of ['conv2d_winograd', 'relu_forward']) {
+    for (const fn of ['conv2d_winograd', 'conv2d_winograd_filter', 'relu_forward']) {
       assert.ok(queued[fn] >= 2 * threads, `${threads} threads: ${fn} queued as ${queued[fn] ?? 0} chunks (expected ≥ ${2 * threads})`);
     }
     many.dispose();

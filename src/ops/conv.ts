@@ -2,7 +2,7 @@
 // formulation of assembly/conv.ts; conv1d is conv2d on [N, C, 1, L].
 import type { Engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
-import { splitRange, splitParts, runSplit } from './parallel.js';
+import { splitRange, splitParts, runSplit, queueChunks, scratchArgOf } from './parallel.js';
 import { checkOptional, checkTensor, fail, pair, posInt, nonNegInt, options, shapeStr, show } from './check.js';
 
 export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
@@ -224,21 +224,26 @@ function backwardDataWinograd(e: Engine, g: Geometry, dy: Tensor, w: Tensor, dx:
 
 /**
  * dW of a Winograd-eligible convolution by F(3×3, 2×2) (assembly/winograd.ts): threads take runs of tile rows, each
- * sums its tiles in the transformed domain into its own 16·Cout·Cin floats; the sums are then added in thread order
- * (deterministic for a given thread count) and transformed into dW.
+ * run summing its tiles in the transformed domain into its own 16·Cout·Cin floats; the sums are then added in run
+ * order (deterministic for a given thread count) and transformed into dW.
  */
 function backwardFilterWinograd(e: Engine, g: Geometry, dy: Tensor, x: Tensor, dw: Tensor, op: string): void {
   const k = e.kernels;
-  const tileRows = g.N * Math.ceil(g.OH / 2);
-  const parts = splitParts(e, tileRows, 2 * g.N * g.Cout * g.Cin * 9 * g.OH * g.OW);
+  const tileRows = g.N * Math.ceil(g.OH / 2), flops = 2 * g.N * g.Cout * g.Cin * 9 * g.OH * g.OW;
+  // Queued as two chunks per thread when there is work for them (each chunk sums into its own block, added in
+  // chunk order: the result depends on the thread count only), else one fixed share per thread.
+  const chunks = queueChunks(e, tileRows, flops, k.winograd_batch_rows(Math.max(g.Cin, g.Cout), g.OW), 2);
+  const parts = chunks ?? splitParts(e, tileRows, flops);
   const sums = e.empty([parts.length * 16 * g.Cout * g.Cin], 'float32', op);
   try {
     const scratchBytes = k.winograd_filter_scratch_bytes(g.Cin, g.Cout, g.OH, g.OW, tileRows);
-    e.parallel(parts.map(([r0, count], t) => ({
+    const jobs = parts.map(([r0, count], p) => ({
       fn: 'conv2d_winograd_filter',
-      args: [x.offset, dy.offset, sums.offset + t * 64 * g.Cout * g.Cin, g.Cin, g.H, g.W, g.Cout, g.PT, g.PL, g.OH, g.OW,
-             r0, r0 + count, e.scratch(scratchBytes, op, t)],
-    })));
+      args: [x.offset, dy.offset, sums.offset + p * 64 * g.Cout * g.Cin, g.Cin, g.H, g.W, g.Cout, g.PT, g.PL, g.OH, g.OW,
+             r0, r0 + count, chunks ? NaN : e.scratch(scratchBytes, op, p)],
+    }));
+    if (chunks) e.parallelChunks(jobs, scratchArgOf(jobs, scratchBytes, op), scratchBytes, op);
+    else e.parallel(jobs);
     k.winograd_filter_finish(sums.offset, parts.length, dw.offset, g.Cout, g.Cin);
   } finally {
     sums.dispose();

@@ -34,33 +34,41 @@ const CHUNKS_PER_THREAD = 4;
 const CHUNK_FLOPS = 2e6;
 
 /**
- * Runs `job(start, count, scratch)` over [0, n): when the op is worth splitting (flops ≥ e.minParallelFlops), as
- * up to CHUNKS_PER_THREAD chunks per thread (whole runs of `grain` items) that the threads claim as they become
- * free (Engine.parallelChunks), or one fixed share per thread when there is too little work for two chunks each;
- * else once over everything. Chunks must write disjoint outputs. Each running thread passes its own scratch block
- * (0 when scratchBytes is 0).
+ * The chunks [start, count] an op of `flops` over n items is queued as (Engine.parallelChunks): up to `perThread`
+ * per thread, whole runs of `grain` items (a kernel's batch), each with CHUNK_FLOPS of work or more; null when
+ * that leaves fewer than two per thread (claiming them would balance worse than fixed shares) or the op is not
+ * split at all. The chunks depend only on the thread count, never on which thread runs which.
+ */
+export function queueChunks(e: Engine, n: number, flops: number, grain = 1, perThread = CHUNKS_PER_THREAD): [number, number][] | null {
+  if (splitParts(e, n, flops).length === 1) return null;
+  const units = Math.ceil(n / grain);
+  const chunks = Math.min(QUEUE_ENTRIES, perThread * e.threads, Math.floor(flops / CHUNK_FLOPS), units);
+  if (chunks < 2 * e.threads) return null;
+  return splitRange(units, chunks).map(([u0, count]) => [u0 * grain, Math.min(n, (u0 + count) * grain) - u0 * grain]);
+}
+
+/**
+ * Runs `job(start, count, scratch)` over [0, n): as queued chunks (queueChunks) that the threads claim as they
+ * become free, or one fixed share per thread when there is too little work for two chunks each, or once over
+ * everything when the op is not worth splitting (flops < e.minParallelFlops). Chunks must write disjoint outputs.
+ * Each running thread passes its own scratch block (0 when scratchBytes is 0).
  */
 export function runSplit(e: Engine, n: number, flops: number, what: string, scratchBytes: number,
                          job: (start: number, count: number, scratch: number) => Job, grain = 1): void {
-  if (splitParts(e, n, flops).length === 1) {
-    e.parallel([job(0, n, scratchBytes > 0 ? e.scratch(scratchBytes, what, 0) : 0)]);
-    return;
-  }
-  // Chunks are whole runs of `grain` items (a kernel's batch), each with CHUNK_FLOPS of work or more.
-  const units = Math.ceil(n / grain);
-  const chunks = Math.min(QUEUE_ENTRIES, CHUNKS_PER_THREAD * e.threads, Math.floor(flops / CHUNK_FLOPS), units);
-  if (chunks < 2 * e.threads) {
-    // Too little work for two or more chunks per thread (claiming fewer would balance worse than fixed shares):
-    // one fixed share each, without the queue's bookkeeping.
-    e.parallel(splitRange(n, e.threads).map(([start, count], t) => job(start, count, scratchBytes > 0 ? e.scratch(scratchBytes, what, t) : 0)));
+  const chunks = queueChunks(e, n, flops, grain);
+  if (!chunks) {
+    e.parallel(splitParts(e, n, flops).map(([start, count], t) => job(start, count, scratchBytes > 0 ? e.scratch(scratchBytes, what, t) : 0)));
     return;
   }
   // NaN marks the scratch argument (each thread puts in its own): no real kernel argument is NaN.
-  const jobs = splitRange(units, chunks).map(([u0, count]) => {
-    const start = u0 * grain;
-    return job(start, Math.min(n, (u0 + count) * grain) - start, scratchBytes > 0 ? NaN : 0);
-  });
-  const scratchArg = scratchBytes > 0 ? jobs[0].args.findIndex((a) => Number.isNaN(a)) : -1;
-  if (scratchBytes > 0 && scratchArg < 0) throw new Error(`${what}: internal error: a split job does not take its scratch block`);
-  e.parallelChunks(jobs, scratchArg, scratchBytes, what);
+  const jobs = chunks.map(([start, count]) => job(start, count, scratchBytes > 0 ? NaN : 0));
+  e.parallelChunks(jobs, scratchArgOf(jobs, scratchBytes, what), scratchBytes, what);
+}
+
+/** Where the NaN scratch placeholder sits in the chunks' arguments (−1: no scratch). */
+export function scratchArgOf(jobs: Job[], scratchBytes: number, what: string): number {
+  if (scratchBytes <= 0) return -1;
+  const i = jobs[0].args.findIndex((a) => Number.isNaN(a));
+  if (i < 0) throw new Error(`${what}: internal error: a split job does not take its scratch block`);
+  return i;
 }

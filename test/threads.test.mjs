@@ -105,20 +105,29 @@ test('ops with enough work run as queued chunks that free threads claim; results
       const y = nn.ops.conv2d(x, w, null, { padding: 1 });
       const { dx, dw } = nn.ops.conv2dBackward(y, x, w, { padding: 1 }, { bias: false });
       const r = nn.ops.relu(big);
-      const out = [y, dx, r, dw].map((v) => [...v.read()]);
-      disposeAll([x, w, big, y, dx, dw, r]);
+      // im2col convolutions: 5×5 by images (forward, dx, dW), one image by output columns (stride 2).
+      const x5 = t([24, 4, 20, 20]), w5 = t([8, 4, 5, 5]);
+      const y5 = nn.ops.conv2d(x5, w5, null, { padding: 2 });
+      const g5 = nn.ops.conv2dBackward(y5, x5, w5, { padding: 2 }, { bias: false });
+      const x1 = t([1, 32, 48, 48]), w1 = t([64, 32, 3, 3]);
+      const y1 = nn.ops.conv2d(x1, w1, null, { padding: 1, stride: 2 });
+      const out = [y, dx, r, y5, g5.dx, y1, dw, g5.dw].map((v) => [...v.read()]);
+      disposeAll([x, w, big, y, dx, dw, r, x5, w5, y5, g5, x1, w1, y1]);
       return out;
     };
     await checkNoLeak(many, () => {
       const a = run(many), b = run(many), want = run(one);
-      // y, dx, relu: disjoint chunks, bit-exact. dW: per-chunk sums added in chunk order — reassociated against
-      // 1 thread, but the same from run to run.
-      assert.equal(a.slice(0, 3), want.slice(0, 3), `${threads} threads`);
-      assertClose(a[3], want[3], `${threads} threads: dw`);
-      assert.equal(b[3], a[3], `${threads} threads: dw the same run to run`);
+      // Disjoint chunks are bit-exact. dW: per-chunk sums added in chunk order — reassociated against 1 thread,
+      // but the same from run to run.
+      assert.equal(a.slice(0, 6), want.slice(0, 6), `${threads} threads`);
+      for (const i of [6, 7]) {
+        assertClose(a[i], want[i], `${threads} threads: dw #${i - 5}`);
+        assert.equal(b[i], a[i], `${threads} threads: dw #${i - 5} the same run to run`);
+      }
     });
     many.parallelChunks = parallelChunks;
-    for (const fn of ['conv2d_winograd', 'conv2d_winograd_filter', 'relu_forward']) {
+    for (const fn of ['conv2d_winograd', 'conv2d_winograd_filter', 'relu_forward', 'conv2d_forward', 'conv2d_backward_data',
+                      'conv2d_backward_filter', 'conv2d_forward_columns']) {
       assert.ok(queued[fn] >= 2 * threads, `${threads} threads: ${fn} queued as ${queued[fn] ?? 0} chunks (expected ≥ ${2 * threads})`);
     }
     many.dispose();

@@ -2,6 +2,7 @@
 // formulation of assembly/conv.ts; conv1d is conv2d on [N, C, 1, L].
 import type { Engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
+import type { Job } from '../threads/pool.js';
 import { splitRange, splitParts, runSplit, queueChunks, scratchArgOf } from './parallel.js';
 import { checkOptional, checkTensor, fail, pair, posInt, nonNegInt, options, shapeStr, show } from './check.js';
 
@@ -141,19 +142,45 @@ function packedWeights(e: Engine, g: Geometry, w: Tensor, transposed: boolean, o
                      (dst) => e.kernels.conv2d_pack_weights(w.offset, g.Cout, K, g.groups, t, dst));
 }
 
-/** How conv work is shared out over threads: by images, or (one image) by output channels. */
-type Split = { by: 'images' | 'channels'; parts: [number, number][] };
+/**
+ * How conv work is shared out over threads: by images, or (one image) by output channels; `queued`: the parts are
+ * chunks that the threads claim as they become free (queueChunks), else one fixed share per thread.
+ */
+type Split = { by: 'images' | 'channels'; parts: [number, number][]; queued: boolean };
 
-function worthSplitting(e: Engine, g: Geometry): boolean {
-  const flops = 2 * g.N * g.Cout * (g.Cin / g.groups) * g.KH * g.KW * g.OH * g.OW;
-  return e.threads >= 2 && flops >= e.minParallelFlops;
+function convFlops(g: Geometry): number {
+  return 2 * g.N * g.Cout * (g.Cin / g.groups) * g.KH * g.KW * g.OH * g.OW;
 }
 
-function split(e: Engine, g: Geometry, byChannelsOk: boolean): Split | null {
+function worthSplitting(e: Engine, g: Geometry): boolean {
+  return e.threads >= 2 && convFlops(g) >= e.minParallelFlops;
+}
+
+/** perThread: the most image chunks per thread (fewer where each chunk owns a buffer of partial sums). */
+function split(e: Engine, g: Geometry, byChannelsOk: boolean, perThread?: number): Split | null {
   if (!worthSplitting(e, g)) return null;
-  if (g.N >= 2) return { by: 'images', parts: splitRange(g.N, e.threads) };
-  if (byChannelsOk && g.groups === 1 && g.Cout >= 2 * e.threads) return { by: 'channels', parts: splitRange(g.Cout, e.threads) };
+  if (g.N >= 2) {
+    const chunks = queueChunks(e, g.N, convFlops(g), 1, perThread);
+    return { by: 'images', parts: chunks ?? splitRange(g.N, e.threads), queued: chunks !== null };
+  }
+  if (byChannelsOk && g.groups === 1 && g.Cout >= 2 * e.threads) return { by: 'channels', parts: splitRange(g.Cout, e.threads), queued: false };
   return null;
+}
+
+/**
+ * Runs make(start, count, part, scratch) for each part of s (or once, [0, 0], without a split): queued parts get
+ * the scratch block of the thread that claims them, fixed shares that of their thread. scratchBytes must cover
+ * every part.
+ */
+function runParts(e: Engine, s: { parts: [number, number][]; queued: boolean } | null, op: string, scratchBytes: number,
+                  make: (start: number, count: number, part: number, scratch: number) => Job): void {
+  const parts = s?.parts ?? [[0, 0]];
+  if (s?.queued) {
+    const jobs = parts.map(([start, count], p) => make(start, count, p, NaN));
+    e.parallelChunks(jobs, scratchArgOf(jobs, scratchBytes, op), scratchBytes, op);
+  } else {
+    e.parallel(parts.map(([start, count], p) => make(start, count, p, e.scratch(scratchBytes, op, p))));
+  }
 }
 
 /**
@@ -167,12 +194,13 @@ function forwardByColumns(e: Engine, g: Geometry, x: Tensor, w: Tensor, b: Tenso
   const prepared = e.scratch(bytes, `${op} (padded image)`, e.threads);   // a slot of its own, beside the threads'
   e.kernels.conv2d_prepare_image(x.offset, ...kernelArgs(g), prepared);
   const P = g.OH * g.OW, tiles = Math.ceil(P / 8);
-  const gemmBytes = e.kernels.sgemm_scratch_bytes();
-  e.parallel(splitRange(tiles, e.threads).map(([t0, n], t) => ({
+  const chunks = queueChunks(e, tiles, convFlops(g));
+  runParts(e, { parts: chunks ?? splitRange(tiles, e.threads), queued: chunks !== null }, op,
+           e.kernels.sgemm_scratch_bytes(), (t0, n, _p, scratch) => ({
     fn: 'conv2d_forward_columns',
     args: [x.offset, w.offset, b ? b.offset : 0, y.offset, ...kernelArgs(g), prepared, 8 * t0, Math.min(P, 8 * (t0 + n)),
-           e.scratch(gemmBytes, op, t), packed],
-  })));
+           scratch, packed],
+  }));
 }
 
 /**
@@ -263,17 +291,15 @@ function forward(e: Engine, g: Geometry, x: Tensor, w: Tensor, b: Tensor | null,
   const s = split(e, g, true);
   const packed = s?.by === 'channels' ? 0 : packedWeights(e, g, w, false, op);
   const inImage = g.Cin * g.H * g.W * 4, outImage = g.Cout * g.OH * g.OW * 4, K = (g.Cin / g.groups) * g.KH * g.KW;
-  const jobs = (s?.parts ?? [[0, 0]]).map(([start, count], t) => {
+  runParts(e, s, op, e.kernels.conv2d_scratch_bytes(...kernelArgs(g)), (start, count, _p, scratch) => {
     // Images [start, start + count), or output channels [start, start + count) of the one image.
     const part = !s ? g : s.by === 'images' ? { ...g, N: count } : { ...g, Cout: count };
     const xo = s?.by === 'images' ? x.offset + start * inImage : x.offset;
     const yo = !s ? y.offset : s.by === 'images' ? y.offset + start * outImage : y.offset + start * g.OH * g.OW * 4;
     const wo = s?.by === 'channels' ? w.offset + start * K * 4 : w.offset;
     const bo = !b ? 0 : s?.by === 'channels' ? b.offset + start * 4 : b.offset;
-    const scratch = e.scratch(e.kernels.conv2d_scratch_bytes(...kernelArgs(part)), op, t);
     return { fn: 'conv2d_forward', args: [xo, wo, bo, yo, ...kernelArgs(part), scratch, packed] };
   });
-  e.parallel(jobs);
   return y;
 }
 
@@ -309,11 +335,10 @@ function backward(e: Engine, g: Geometry, dy: Tensor, x: Tensor, w: Tensor, flag
     // dx by images (or on one thread).
     const s = split(e, g, false);
     const packedT = packedWeights(e, g, w, true, op);
-    e.parallel((s?.parts ?? [[0, g.N]]).map(([n0, count], t) => {
-      const part = { ...g, N: count };
-      const scratch = e.scratch(e.kernels.conv2d_scratch_bytes(...kernelArgs(part)), op, t);
+    runParts(e, s, op, e.kernels.conv2d_scratch_bytes(...kernelArgs(g)), (n0, count, _p, scratch) => {
+      const part = { ...g, N: s ? count : g.N };
       return { fn: 'conv2d_backward_data', args: [dy.offset + n0 * outImage, w.offset, grads.dx!.offset + n0 * inImage, ...kernelArgs(part), scratch, packedT] };
-    }));
+    });
   }
   if (grads.dw && useWinograd(g)) {
     backwardFilterWinograd(e, g, dy, x, grads.dw, op);
@@ -323,20 +348,19 @@ function backward(e: Engine, g: Geometry, dy: Tensor, x: Tensor, w: Tensor, flag
       args: [dy.offset, x.offset, grads.dw!.offset, ...kernelArgs(g), c0, c0 + count, channelScratch(e, g, count, op, t)],
     })));
   } else if (grads.dw) {
-    // dW by images: each thread sums its images into its own buffer, then the buffers are added in thread
-    // order (fixed for a given thread count); one image: by output channels (rows of dW are independent).
-    const s = split(e, g, true);
+    // dW by images: each run of images sums into its own buffer, then the buffers are added in run order (the
+    // runs depend on the thread count only); one image: by output channels (rows of dW are independent).
+    const s = split(e, g, true, 2);
     const partials = s?.by === 'images' ? s.parts.slice(1).map(() => e.empty(w.shape, 'float32', op)) : [];
     try {
-      e.parallel((s?.parts ?? [[0, 0]]).map(([start, count], t) => {
+      runParts(e, s, op, e.kernels.conv2d_scratch_bytes(...kernelArgs(g)), (start, count, p, scratch) => {
         const part = !s ? g : s.by === 'images' ? { ...g, N: count } : { ...g, Cout: count };
         const dyo = !s ? dy.offset : s.by === 'images' ? dy.offset + start * outImage : dy.offset + start * g.OH * g.OW * 4;
         const xo = s?.by === 'images' ? x.offset + start * inImage : x.offset;
-        const dwo = !s ? grads.dw!.offset : s.by === 'images' ? (t === 0 ? grads.dw!.offset : partials[t - 1].offset)
+        const dwo = !s ? grads.dw!.offset : s.by === 'images' ? (p === 0 ? grads.dw!.offset : partials[p - 1].offset)
           : grads.dw!.offset + start * K * 4;
-        const scratch = e.scratch(e.kernels.conv2d_scratch_bytes(...kernelArgs(part)), op, t);
         return { fn: 'conv2d_backward_filter', args: [dyo, xo, dwo, 0, ...kernelArgs(part), scratch] };
-      }));
+      });
       if (partials.length) {
         const total = grads.dw.view();
         for (const p of partials) {

@@ -1,32 +1,36 @@
 // The shared job queue (protocol.ts, after the slots): the calling thread posts an op's chunks as entries, then it
 // and every worker claim entries with Atomics.add until none is left. A thread that falls behind (a late wake, a
 // descheduled vCPU) simply takes fewer chunks, instead of making everyone wait for its fixed share.
-import { COUNT, ENTRY_BYTES, MAX_ARGS, NEXT, QUEUE_ENTRIES, QUEUE_HEADER_BYTES, SCRATCH_ARG } from './protocol.js';
+import { COUNT, ENTRY_BYTES, MAX_ARGS, NEXT, QUEUE_BYTES, QUEUE_ENTRIES, QUEUE_HEADER_BYTES, SCRATCH_ARG } from './protocol.js';
 
 export interface QueueViews {
   header: Int32Array;
-  entryInts: (i: number) => Int32Array;
-  entryArgs: (i: number) => Float64Array;
+  /** The whole queue as Int32 / float64 (entry i's fn id and count at ints[intAt(i)], its arguments from argAt(i)). */
+  ints: Int32Array;
+  f64: Float64Array;
 }
 
 export function queueViews(control: SharedArrayBuffer, offset: number): QueueViews {
-  const at = (i: number) => offset + QUEUE_HEADER_BYTES + i * ENTRY_BYTES;
   return {
     header: new Int32Array(control, offset, QUEUE_HEADER_BYTES / 4),
-    entryInts: (i) => new Int32Array(control, at(i), 2),
-    entryArgs: (i) => new Float64Array(control, at(i) + 8, MAX_ARGS),
+    ints: new Int32Array(control, offset, QUEUE_BYTES / 4),
+    f64: new Float64Array(control, offset, QUEUE_BYTES / 8),
   };
 }
+
+// Views are made once: a worker that allocates per job pauses for its own garbage collections.
+const intAt = (i: number) => (QUEUE_HEADER_BYTES + i * ENTRY_BYTES) / 4;
+const argAt = (i: number) => (QUEUE_HEADER_BYTES + i * ENTRY_BYTES + 8) / 8;
 
 /** Writes the entries (fn ids and arguments) and resets the claim counter; post the workers after this. */
 export function postQueue(q: QueueViews, jobs: { fnId: number; args: number[] }[], scratchArg: number): void {
   if (jobs.length > QUEUE_ENTRIES) throw new Error(`simdnn: ${jobs.length} chunks, more than the queue's ${QUEUE_ENTRIES}`);
   jobs.forEach(({ fnId, args }, i) => {
     if (args.length > MAX_ARGS) throw new Error(`simdnn: a job has ${args.length} arguments, more than the ${MAX_ARGS} an entry holds`);
-    const ints = q.entryInts(i), a = q.entryArgs(i);
-    ints[0] = fnId;
-    ints[1] = args.length;
-    for (let k = 0; k < args.length; k++) a[k] = args[k];
+    const at = intAt(i), a0 = argAt(i);
+    q.ints[at] = fnId;
+    q.ints[at + 1] = args.length;
+    for (let k = 0; k < args.length; k++) q.f64[a0 + k] = args[k];
   });
   q.header[COUNT] = jobs.length;
   q.header[SCRATCH_ARG] = scratchArg;
@@ -43,11 +47,11 @@ export function claim(q: QueueViews): number {
 export function drain(q: QueueViews, kernels: ((...a: number[]) => unknown)[], scratch: number, call: number[]): void {
   const scratchArg = q.header[SCRATCH_ARG];
   for (let i = claim(q); i >= 0; i = claim(q)) {
-    const ints = q.entryInts(i), args = q.entryArgs(i);
-    const fn = kernels[ints[0]];
-    if (!fn) throw new Error(`no kernel #${ints[0]} in this build`);
-    call.length = ints[1];
-    for (let k = 0; k < call.length; k++) call[k] = args[k];
+    const at = intAt(i), a0 = argAt(i);
+    const fn = kernels[q.ints[at]];
+    if (!fn) throw new Error(`no kernel #${q.ints[at]} in this build`);
+    call.length = q.ints[at + 1];
+    for (let k = 0; k < call.length; k++) call[k] = q.f64[a0 + k];
     if (scratchArg >= 0) call[scratchArg] = scratch;
     fn(...call);
   }

@@ -155,7 +155,7 @@ function goals(libs, byId, m, pairs) {
 function pairedSection(pairs, byId) {
   const out = ['## Paired comparisons (one process)', '',
     'The ratios between simdnn configurations that issues 3 and 5 set goals for, measured a second way: both configurations ' +
-    'in one process (bench/paired.mjs), each workload timed round by round alternately (benchmark.js, ≥ 0.5 s per round; 7 ' +
+    'in one process (bench/paired.mjs), each workload timed round by round alternately (benchmark.js, ≥ 0.5 s per round; 11 ' +
     'rounds, 2 in quick mode) on the same data. Ratio: the median over the rounds of the second configuration\'s speed over the ' +
     'first\'s; times: medians of the rounds\' medians. Host slowdowns lasting seconds to minutes hit both sides of a round alike, ' +
     'while separate processes run minutes apart. The goals above are judged on these ratios where they exist; the separate ' +

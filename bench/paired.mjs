@@ -1,5 +1,7 @@
 // Two simdnn configurations in one process, timed alternately: `node [flags] bench/paired.mjs <a> <b> [--quick]
-// [--only id,id]` with a, b simdnn variants (bench/libs/simdnn.mjs: 'relaxed-simd', 'simd', 'simd:2', …).
+// [--only id,id]` with a, b simdnn variants (bench/libs/simdnn.mjs: 'relaxed-simd', 'simd', 'simd:2', …). Or two
+// workloads on one configuration: `bench/paired.mjs <a> --versus id:id,id:id` (e.g. S2:S2.dW: a backward pass over
+// its own forward), the ratio then of GFLOP/s.
 // Separate processes run minutes apart on this host, whose speed drifts by ±30 % over such spans; a ratio of two
 // configurations (the relaxed build over the SIMD build, 2 threads over 1) is then as much the drift as the code.
 // Here each round times a with benchmark.js, then b, on the same data; a workload's ratio is the median over the
@@ -9,9 +11,10 @@ import { MODES, measure } from './measure.mjs';
 
 const args = process.argv.slice(2);
 const value = (name) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
-const [variantA, variantB] = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--only');
+const [variantA, variantB] = args.filter((a, i) => !a.startsWith('--') && !['--only', '--versus'].includes(args[i - 1]));
 const quick = args.includes('--quick');
 const only = value('--only')?.split(',');
+const versus = value('--versus')?.split(',').map((p) => p.split(':'));
 const ROUNDS = quick ? 2 : 11;   // single rounds spread widely on this host (2-thread ratios 1.3–2.3×): the median needs many
 // Each round's measurement: shorter than a full-mode cell (2 s), as there are 2·ROUNDS of them per workload.
 const MODE = { ...(quick ? MODES.quick : MODES.full), maxTime: quick ? 0.15 : 0.5, minSamples: 3 };
@@ -21,17 +24,19 @@ const median = (v) => { const s = [...v].sort((x, y) => x - y), m = s.length >> 
 
 // The adapter keeps its engine in module state: one module instance per configuration.
 const adapterA = await (await import('./libs/simdnn.mjs?a')).create(variantA);
-const adapterB = await (await import('./libs/simdnn.mjs?b')).create(variantB);
+const adapterB = versus ? adapterA : await (await import('./libs/simdnn.mjs?b')).create(variantB);
 emit({ type: 'pair', a: adapterA.info, b: adapterB.info });
 
-for (const wl of WORKLOADS) {
-  if (!only?.includes(wl.id)) continue;
-  const base = { type: 'paired', id: wl.id };
+const byId = (id) => WORKLOADS.find((w) => w.id === id);
+// [workload timed first, workload timed second]: the same one on both configurations, or the --versus pairs.
+const runs = versus ? versus.map(([a, b]) => [byId(a), byId(b)]) : WORKLOADS.filter((wl) => only?.includes(wl.id)).map((wl) => [wl, wl]);
+
+for (const [wlA, wlB] of runs) {
+  const base = { type: 'paired', id: wlB.id, ...(versus ? { versus: wlA.id } : {}) };
   const prepared = [];
   try {
-    const data = makeData(wl);
-    for (const adapter of [adapterA, adapterB]) {
-      const p = await adapter.prepare(wl, data);
+    for (const [adapter, wl] of [[adapterA, wlA], [adapterB, wlB]]) {
+      const p = await adapter.prepare(wl, makeData(wl));
       if (!p || p.na) throw new Error(p?.na ?? 'not supported');
       prepared.push(p);
       const t0 = performance.now();
@@ -46,8 +51,9 @@ for (const wl of WORKLOADS) {
         ms[k].push((await measure(p, p.firstMs, MODE)).medianMs);
       }
     }
-    // b over a as a speed: a's time over b's, round by round.
-    const ratio = median(ms[0].map((a, r) => a / ms[1][r]));
+    // b over a as a speed, round by round: a's time over b's (× b's FLOPs over a's for two workloads).
+    const work = versus ? (wlB.flops ?? 1) / (wlA.flops ?? 1) : 1;
+    const ratio = median(ms[0].map((a, r) => (work * a) / ms[1][r]));
     emit({ ...base, aMs: median(ms[0]), bMs: median(ms[1]), ratio, roundsA: ms[0], roundsB: ms[1] });
   } catch (e) {
     emit({ ...base, error: String(e?.message ?? e).split('\n')[0].slice(0, 300) });

@@ -154,11 +154,16 @@ const PAIRS = [
     a: 'simd', b: 'relaxed-simd', nodeFlags: ['--experimental-wasm-relaxed-simd'], ids: ['S1', 'S2', 'S3', 'S4', 'S5', 'S6'] },
   { key: 'threads', label: '2 threads over 1 (SIMD build, one process: two engines)', a: 'simd', b: 'simd:2', nodeFlags: [],
     ids: ['S2', 'S3', 'S4', 'S6', 'S2.dX', 'S3.dX', 'S2.dW', 'S3.dW', 'train', 'trainBN', 'resnet8.train'] },
+  { key: 'backward-vs-forward', label: 'backward pass over its own forward, GFLOP/s (SIMD build, one process)', a: 'simd', nodeFlags: [],
+    versus: [['S2', 'S2.dX'], ['S3', 'S3.dX'], ['S2', 'S2.dW'], ['S3', 'S3.dW']] },
 ];
 
+const inRun = (id) => workloads.some((w) => w.id === id);
+
 async function runPair(pair) {
-  const ids = pair.ids.filter((id) => workloads.some((w) => w.id === id));
-  const args = [pair.a, pair.b, ...(quick ? ['--quick'] : []), '--only', ids.join(',')];
+  const args = pair.versus
+    ? [pair.a, ...(quick ? ['--quick'] : []), '--versus', pair.versus.filter((v) => v.every(inRun)).map((v) => v.join(':')).join(',')]
+    : [pair.a, pair.b, ...(quick ? ['--quick'] : []), '--only', pair.ids.filter(inRun).join(',')];
   pair.command = `node ${[...pair.nodeFlags, 'bench/paired.mjs', ...args].join(' ')}`;
   pair.results = {};
   const { durationS, error } = await spawnChild('paired.mjs', pair.nodeFlags, args, (msg) => {
@@ -210,7 +215,8 @@ for (let round = 1; round <= rounds; round++) {
   }
 }
 for (const lib of libs) medianOfRuns(lib);
-const pairs = libs.some((l) => l.key === 'simdnn-simd') ? PAIRS.filter((p) => p.ids.some((id) => workloads.some((w) => w.id === id))) : [];
+const pairs = libs.some((l) => l.key === 'simdnn-simd')
+  ? PAIRS.filter((p) => (p.versus ? p.versus.some((v) => v.every(inRun)) : p.ids.some(inRun))) : [];
 for (const pair of pairs) {
   console.log(`▶ paired: ${pair.key}`);
   await runPair(pair);

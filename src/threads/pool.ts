@@ -5,6 +5,9 @@
 // per op: a worker loops on Atomics.wait over its slot (worker.ts), so a dispatch costs a futex wake, not an
 // event-loop round trip.
 //
+// An op with enough work goes instead to the job queue (queue.ts) as chunks that the calling thread and the workers
+// claim until none is left (runQueue): each worker's slot then only says "drain the queue, with this scratch block".
+//
 // Where the calling thread may not block (a page's main thread: Atomics.wait throws there) it spins on
 // Atomics.load instead. A worker that dies marks its slot (or stops answering): the call fails with that
 // error, the pool runs that worker's share on the calling thread from then on and starts a replacement in the

@@ -35,15 +35,18 @@ const CHUNK_FLOPS = 2e6;
 
 /**
  * The chunks [start, count] an op of `flops` over n items is queued as (Engine.parallelChunks): up to `perThread`
- * per thread, whole runs of `grain` items (a kernel's batch), each with CHUNK_FLOPS of work or more; null when
- * that leaves fewer than two per thread (claiming them would balance worse than fixed shares) or the op is not
- * split at all. The chunks depend only on the thread count, never on which thread runs which.
+ * per thread, whole runs of `grain` items (a kernel's batch) where there are enough of them, each with CHUNK_FLOPS of
+ * work or more; null when that leaves fewer than two per thread (claiming them would balance worse than fixed
+ * shares) or the op is not split at all. The chunks depend only on the thread count, never on which thread runs which.
  */
 export function queueChunks(e: Engine, n: number, flops: number, grain = 1, perThread = CHUNKS_PER_THREAD): [number, number][] | null {
   if (splitParts(e, n, flops).length === 1) return null;
   const units = Math.ceil(n / grain);
   const chunks = Math.min(QUEUE_ENTRIES, perThread * e.threads, Math.floor(flops / CHUNK_FLOPS), units);
   if (chunks < 2 * e.threads) return null;
+  // Whole grains when each chunk gets two or more; else even runs of items (whole grains would leave a ragged last
+  // chunk, such as 9 + 9 + 9 + 1 tile rows, and the thread that claims two big ones finishes last).
+  if (units < 2 * chunks) return splitRange(n, chunks);
   return splitRange(units, chunks).map(([u0, count]) => [u0 * grain, Math.min(n, (u0 + count) * grain) - u0 * grain]);
 }
 

@@ -16,6 +16,7 @@ import { makeModels, type Models } from './model/models.js';
 import { summaryOf, type SummaryOptions, type SummaryReport } from './model/summary.js';
 import { makeInspect, makeAdversarial, type Inspect, type Adversarial } from './inspect/index.js';
 import type { Job, WorkerPool } from './threads/pool.js';
+import { withScratch } from './threads/queue.js';
 
 export interface MemoryInfo {
   /** Live tensors. */
@@ -232,13 +233,17 @@ export class Engine {
    * the rest on the worker pool, returning when all are done. Without a pool they run one after another.
    */
   parallel(jobs: Job[]): void {
-    const run = (job: Job) => (this.kernels as unknown as Record<string, (...a: number[]) => unknown>)[job.fn](...job.args);
     if (!this.pool || jobs.length <= 1) {
-      for (const job of jobs) run(job);
+      for (const job of jobs) this.runKernel(job);
       return;
     }
-    this.pool.run(jobs, run);
+    this.pool.run(jobs, this.runKernel);
   }
+
+  /** One kernel call on the calling thread. */
+  private readonly runKernel = (job: Job): void => {
+    (this.kernels as unknown as Record<string, (...a: number[]) => unknown>)[job.fn](...job.args);
+  };
 
   /**
    * @internal Runs an op's chunks (kernel calls with disjoint outputs, in any order) on all threads, each thread
@@ -246,13 +251,12 @@ export class Engine {
    * Argument `scratchArg` of each chunk (−1: none) becomes the running thread's scratch block of scratchBytes.
    */
   parallelChunks(jobs: Job[], scratchArg: number, scratchBytes: number, what: string): void {
-    const run = (job: Job) => (this.kernels as unknown as Record<string, (...a: number[]) => unknown>)[job.fn](...job.args);
     const scratches = scratchArg >= 0 ? Array.from({ length: this.threads }, (_, t) => this.scratch(scratchBytes, what, t)) : [];
     if (!this.pool || jobs.length <= 1) {
-      for (const job of jobs) run(scratchArg >= 0 ? { fn: job.fn, args: job.args.map((a, k) => (k === scratchArg ? scratches[0] : a)) } : job);
+      for (const job of jobs) this.runKernel(withScratch(job, scratchArg, scratches[0]));
       return;
     }
-    this.pool.runQueue(jobs, scratchArg, scratches, run);
+    this.pool.runQueue(jobs, scratchArg, scratches, this.runKernel);
   }
 
   /** @internal A float32 view; valid until the next allocation. */

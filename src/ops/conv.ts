@@ -2,8 +2,7 @@
 // formulation of assembly/conv.ts; conv1d is conv2d on [N, C, 1, L].
 import type { Engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
-import type { Job } from '../threads/pool.js';
-import { splitRange, splitParts, runSplit, queueChunks, scratchArgOf } from './parallel.js';
+import { splitRange, splitParts, runSplit, queueChunks, runParts, type Parts } from './parallel.js';
 import { checkOptional, checkTensor, fail, pair, posInt, nonNegInt, options, shapeStr, show } from './check.js';
 
 export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
@@ -146,7 +145,7 @@ function packedWeights(e: Engine, g: Geometry, w: Tensor, transposed: boolean, o
  * How conv work is shared out over threads: by images, or (one image) by output channels; `queued`: the parts are
  * chunks that the threads claim as they become free (queueChunks), else one fixed share per thread.
  */
-type Split = { by: 'images' | 'channels'; parts: [number, number][]; queued: boolean };
+type Split = Parts & { by: 'images' | 'channels' };
 
 function convFlops(g: Geometry): number {
   return 2 * g.N * g.Cout * (g.Cin / g.groups) * g.KH * g.KW * g.OH * g.OW;
@@ -165,22 +164,6 @@ function split(e: Engine, g: Geometry, byChannelsOk: boolean, perThread?: number
   }
   if (byChannelsOk && g.groups === 1 && g.Cout >= 2 * e.threads) return { by: 'channels', parts: splitRange(g.Cout, e.threads), queued: false };
   return null;
-}
-
-/**
- * Runs make(start, count, part, scratch) for each part of s (or once, [0, 0], without a split): queued parts get
- * the scratch block of the thread that claims them, fixed shares that of their thread. scratchBytes must cover
- * every part.
- */
-function runParts(e: Engine, s: { parts: [number, number][]; queued: boolean } | null, op: string, scratchBytes: number,
-                  make: (start: number, count: number, part: number, scratch: number) => Job): void {
-  const parts = s?.parts ?? [[0, 0]];
-  if (s?.queued) {
-    const jobs = parts.map(([start, count], p) => make(start, count, p, NaN));
-    e.parallelChunks(jobs, scratchArgOf(jobs, scratchBytes, op), scratchBytes, op);
-  } else {
-    e.parallel(parts.map(([start, count], p) => make(start, count, p, e.scratch(scratchBytes, op, p))));
-  }
 }
 
 /**
@@ -265,13 +248,11 @@ function backwardFilterWinograd(e: Engine, g: Geometry, dy: Tensor, x: Tensor, d
   const sums = e.empty([parts.length * 16 * g.Cout * g.Cin], 'float32', op);
   try {
     const scratchBytes = k.winograd_filter_scratch_bytes(g.Cin, g.Cout, g.OH, g.OW, tileRows);
-    const jobs = parts.map(([r0, count], p) => ({
+    runParts(e, { parts, queued: chunks !== null }, op, scratchBytes, (r0, count, p, scratch) => ({
       fn: 'conv2d_winograd_filter',
       args: [x.offset, dy.offset, sums.offset + p * 64 * g.Cout * g.Cin, g.Cin, g.H, g.W, g.Cout, g.PT, g.PL, g.OH, g.OW,
-             r0, r0 + count, chunks ? NaN : e.scratch(scratchBytes, op, p)],
+             r0, r0 + count, scratch],
     }));
-    if (chunks) e.parallelChunks(jobs, scratchArgOf(jobs, scratchBytes, op), scratchBytes, op);
-    else e.parallel(jobs);
     k.winograd_filter_finish(sums.offset, parts.length, dw.offset, g.Cout, g.Cin);
   } finally {
     sums.dispose();

@@ -59,17 +59,35 @@ export function queueChunks(e: Engine, n: number, flops: number, grain = 1, perT
 export function runSplit(e: Engine, n: number, flops: number, what: string, scratchBytes: number,
                          job: (start: number, count: number, scratch: number) => Job, grain = 1): void {
   const chunks = queueChunks(e, n, flops, grain);
-  if (!chunks) {
-    e.parallel(splitParts(e, n, flops).map(([start, count], t) => job(start, count, scratchBytes > 0 ? e.scratch(scratchBytes, what, t) : 0)));
-    return;
+  runParts(e, { parts: chunks ?? splitParts(e, n, flops), queued: chunks !== null }, what, scratchBytes,
+           (start, count, _part, scratch) => job(start, count, scratch));
+}
+
+/** How an op's work is shared out: chunks that the threads claim as they become free (queued), or one share per thread. */
+export interface Parts {
+  parts: [number, number][];
+  queued: boolean;
+}
+
+/**
+ * Runs make(start, count, part, scratch) for each part (or once, [0, 0], for null): queued parts get the scratch
+ * block of the thread that claims them, fixed shares that of their thread (0 when scratchBytes is 0).
+ * scratchBytes must cover every part.
+ */
+export function runParts(e: Engine, s: Parts | null, what: string, scratchBytes: number,
+                         make: (start: number, count: number, part: number, scratch: number) => Job): void {
+  const parts = s?.parts ?? [[0, 0]];
+  if (s?.queued) {
+    // NaN marks the scratch argument (each thread puts in its own): no real kernel argument is NaN.
+    const jobs = parts.map(([start, count], p) => make(start, count, p, scratchBytes > 0 ? NaN : 0));
+    e.parallelChunks(jobs, scratchArgOf(jobs, scratchBytes, what), scratchBytes, what);
+  } else {
+    e.parallel(parts.map(([start, count], p) => make(start, count, p, scratchBytes > 0 ? e.scratch(scratchBytes, what, p) : 0)));
   }
-  // NaN marks the scratch argument (each thread puts in its own): no real kernel argument is NaN.
-  const jobs = chunks.map(([start, count]) => job(start, count, scratchBytes > 0 ? NaN : 0));
-  e.parallelChunks(jobs, scratchArgOf(jobs, scratchBytes, what), scratchBytes, what);
 }
 
 /** Where the NaN scratch placeholder sits in the chunks' arguments (−1: no scratch). */
-export function scratchArgOf(jobs: Job[], scratchBytes: number, what: string): number {
+function scratchArgOf(jobs: Job[], scratchBytes: number, what: string): number {
   if (scratchBytes <= 0) return -1;
   const i = jobs[0].args.findIndex((a) => Number.isNaN(a));
   if (i < 0) throw new Error(`${what}: internal error: a split job does not take its scratch block`);

@@ -15,7 +15,7 @@
 
 import { SLOT_BYTES, SLOT_INTS, REQ, DONE, FN, NARGS, FAILED, MSG_LEN, DEAD, ARGS_BYTE, MAX_ARGS, MSG_BYTE, MAX_MSG,
          STOP, QUEUE, QUEUE_BYTES } from './protocol.js';
-import { claim, postQueue, queueViews, type QueueViews } from './queue.js';
+import { claim, postQueue, queueViews, withScratch, type QueueViews } from './queue.js';
 import { spawnWorker, type WorkerHandle } from './spawn.js';
 
 /** One kernel call: an export of the wasm module and its numeric arguments. */
@@ -163,9 +163,7 @@ export class WorkerPool {
     });
     let firstError: unknown = null;
     for (let i = claim(this.queue); i >= 0; i = claim(this.queue)) {
-      const job = jobs[i];
-      const args = scratchArg >= 0 ? job.args.map((a, k) => (k === scratchArg ? scratches[0] : a)) : job.args;
-      try { local({ fn: job.fn, args }); } catch (e) { firstError ??= e; }
+      try { local(withScratch(jobs[i], scratchArg, scratches[0])); } catch (e) { firstError ??= e; }
     }
     for (const i of posted) {
       const err = this.wait(i, jobs[0].fn);

@@ -37,6 +37,11 @@ export function postQueue(q: QueueViews, jobs: { fnId: number; args: number[] }[
   Atomics.store(q.header, NEXT, 0);
 }
 
+/** The job with argument `scratchArg` (−1: none) replaced by the running thread's `scratch` block. */
+export function withScratch(job: { fn: string; args: number[] }, scratchArg: number, scratch: number): { fn: string; args: number[] } {
+  return scratchArg < 0 ? job : { fn: job.fn, args: job.args.map((a, k) => (k === scratchArg ? scratch : a)) };
+}
+
 /** The next unclaimed entry, or −1 when all are taken. */
 export function claim(q: QueueViews): number {
   const i = Atomics.add(q.header, NEXT, 1);

@@ -254,5 +254,5 @@ export function conv2d_backward_filter(dy: usize, x: usize, dw: usize, db: usize
       }
     }
   }
-  if (db) channel_sum(dy, N, Cout, P, db);
+  if (db) channel_sum(dy, N, Cout, P, 0, Cout, db);
 }

@@ -311,7 +311,7 @@ export function depthwise_backward_filter(dy: usize, x: usize, dw: usize, db: us
       }
     }
   }
-  if (db) channel_sum(dy, N, C * M, OH * OW, db);
+  if (db) channel_sum(dy, N, C * M, OH * OW, 0, C * M, db);
 }
 
 /** Σ_{oh, ow} dyp[oh, ow] · xp[oh·SH + ih0, ow·SW + iw0] over in-range rows and ow ∈ [lo, hi). */

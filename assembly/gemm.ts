@@ -352,9 +352,12 @@ function gemm(M: i32, N: i32, K: i32, A: usize, rsA: i32, csA: i32, PA: usize,
   }
 }
 
-/** out[c] = Σ_{n, s} x[n, c, s] over x laid out [N, C, S] (a bias gradient). */
-export function channel_sum(x: usize, N: i32, C: i32, S: i32, out: usize): void {
-  for (let c = 0; c < C; c++) {
+/**
+ * out[c] = Σ_{n, s} x[n, c, s] over x laid out [N, C, S] (a bias gradient), for channels [c0, c1) only (a
+ * thread's share; each channel's sum runs in the same order however the channels are shared out).
+ */
+export function channel_sum(x: usize, N: i32, C: i32, S: i32, c0: i32, c1: i32, out: usize): void {
+  for (let c = c0; c < c1; c++) {
     let total: f64 = 0;
     for (let n = 0; n < N; n++) {
       total += <f64>sumf(x + (<usize>((n * C + c) * S) << 2), S);

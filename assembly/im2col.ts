@@ -120,6 +120,9 @@ export function padImage(x: usize, C: i32, H: i32, W: i32, PT: i32, PL: i32, mod
   padRows(x, C, H, W, PT, PL, mode, Hp, Wp, dst, 0, Hp);
 }
 
+/** Rows of at most this many floats are padded by vector loops rather than memory.copy / memory.fill. */
+const SHORT_ROW: i32 = 64;
+
 /** padImage for padded rows [hp0, hp1) of every channel only (a thread's share of the rows); the rest untouched. */
 export function padRows(x: usize, C: i32, H: i32, W: i32, PT: i32, PL: i32, mode: i32, Hp: i32, Wp: i32, dst: usize,
                         hp0: i32, hp1: i32): void {
@@ -131,7 +134,16 @@ export function padRows(x: usize, C: i32, H: i32, W: i32, PT: i32, PL: i32, mode
       const ih = mapIndex(hp - PT, H, mode);
       if (ih < 0) { memory.fill(d, 0, <usize>Wp << 2); continue; }
       const src = xc + (<usize>(ih * W) << 2);
-      if (mode == PAD_ZEROS) {
+      if (ASC_FEATURE_SIMD && mode == PAD_ZEROS && copyW <= SHORT_ROW) {
+        // Short rows by vector loads and stores: memory.fill / memory.copy cost a call each, which for rows of
+        // a few dozen floats is most of the time.
+        for (let i = 0; i < PL; i++) store<f32>(at(d, i), 0);
+        const dd = d + (<usize>PL << 2);
+        let i = 0;
+        for (; i + 4 <= copyW; i += 4) v128.store(dd + (<usize>i << 2), v128.load(src + (<usize>i << 2)));
+        for (; i < copyW; i++) store<f32>(at(dd, i), load<f32>(at(src, i)));
+        for (let j = PL + copyW; j < Wp; j++) store<f32>(at(d, j), 0);
+      } else if (mode == PAD_ZEROS) {
         memory.fill(d, 0, <usize>PL << 2);
         memory.copy(d + (<usize>PL << 2), src, <usize>copyW << 2);
         if (PL + copyW < Wp) memory.fill(d + (<usize>(PL + copyW) << 2), 0, <usize>(Wp - PL - copyW) << 2);

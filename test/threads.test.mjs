@@ -111,23 +111,26 @@ test('ops with enough work run as queued chunks that free threads claim; results
       const g5 = nn.ops.conv2dBackward(y5, x5, w5, { padding: 2 }, { bias: false });
       const x1 = t([1, 32, 48, 48]), w1 = t([64, 32, 3, 3]);
       const y1 = nn.ops.conv2d(x1, w1, null, { padding: 1, stride: 2 });
-      const out = [y, dx, r, y5, g5.dx, y1, dw, g5.dw].map((v) => [...v.read()]);
-      disposeAll([x, w, big, y, dx, dw, r, x5, w5, y5, g5, x1, w1, y1]);
+      // The bias gradient by runs of channels (1×1 conv, only db asked for).
+      const xb = t([8, 8, 64, 64]), wb = t([64, 8, 1, 1]), dyb = t([8, 64, 64, 64]);
+      const gb = nn.ops.conv2dBackward(dyb, xb, wb, {}, { input: false, weight: false, bias: true });
+      const out = [y, dx, r, y5, g5.dx, y1, gb.db, dw, g5.dw].map((v) => [...v.read()]);
+      disposeAll([x, w, big, y, dx, dw, r, x5, w5, y5, g5, x1, w1, y1, xb, wb, dyb, gb]);
       return out;
     };
     await checkNoLeak(many, () => {
       const a = run(many), b = run(many), want = run(one);
       // Disjoint chunks are bit-exact. dW: per-chunk sums added in chunk order — reassociated against 1 thread,
       // but the same from run to run.
-      assert.equal(a.slice(0, 6), want.slice(0, 6), `${threads} threads`);
-      for (const i of [6, 7]) {
-        assertClose(a[i], want[i], `${threads} threads: dw #${i - 5}`);
-        assert.equal(b[i], a[i], `${threads} threads: dw #${i - 5} the same run to run`);
+      assert.equal(a.slice(0, 7), want.slice(0, 7), `${threads} threads`);
+      for (const i of [7, 8]) {
+        assertClose(a[i], want[i], `${threads} threads: dw #${i - 6}`);
+        assert.equal(b[i], a[i], `${threads} threads: dw #${i - 6} the same run to run`);
       }
     });
     many.parallelChunks = parallelChunks;
     for (const fn of ['conv2d_winograd', 'conv2d_winograd_filter', 'relu_forward', 'conv2d_forward', 'conv2d_backward_data',
-                      'conv2d_backward_filter', 'conv2d_forward_columns']) {
+                      'conv2d_backward_filter', 'conv2d_forward_columns', 'channel_sum']) {
       assert.ok(queued[fn] >= 2 * threads, `${threads} threads: ${fn} queued as ${queued[fn] ?? 0} chunks (expected ≥ ${2 * threads})`);
     }
     many.dispose();

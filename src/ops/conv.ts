@@ -2,7 +2,7 @@
 // formulation of assembly/conv.ts; conv1d is conv2d on [N, C, 1, L].
 import type { Engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
-import { splitRange, splitParts, runSplit, queueChunks, runParts, type Parts } from './parallel.js';
+import { splitRange, splitParts, runSplit, queueChunks, runParts, MEMORY_BOUND_WEIGHT, type Parts } from './parallel.js';
 import { checkOptional, checkTensor, fail, pair, posInt, nonNegInt, options, shapeStr, show } from './check.js';
 
 export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
@@ -353,7 +353,13 @@ function backward(e: Engine, g: Geometry, dy: Tensor, x: Tensor, w: Tensor, flag
       for (const p of partials) p.dispose();
     }
   }
-  if (grads.db) e.kernels.channel_sum(dy.offset, g.N, g.Cout, g.OH * g.OW, grads.db.offset);
+  if (grads.db) {
+    // db[c] = Σ_{n, p} dy[n, c, p]: threads take runs of channels (no cross-thread reduction).
+    const db = grads.db.offset, P = g.OH * g.OW;
+    runSplit(e, g.Cout, g.N * g.Cout * P * MEMORY_BOUND_WEIGHT, op, 0, (c0, n) => ({
+      fn: 'channel_sum', args: [dy.offset, g.N, g.Cout, P, c0, c0 + n, db],
+    }));
+  }
   return grads;
 }
 

@@ -88,7 +88,7 @@ export function linearBackward(e: Engine, dy: Tensor, x: Tensor, w: Tensor, opts
       };
     });
   }
-  if (db) e.kernels.channel_sum(dy.offset, rows, outF, 1, db.offset);
+  if (db) e.kernels.channel_sum(dy.offset, rows, outF, 1, 0, outF, db.offset);
   const grads: { dx: Tensor; dw?: Tensor; db?: Tensor } = { dx };
   if (dw) grads.dw = dw;
   if (db) grads.db = db;

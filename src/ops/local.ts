@@ -109,7 +109,7 @@ export function locallyConnected2dBackward(e: Engine, dy: Tensor, x: Tensor, w: 
     if (f.bias ?? true) {
       // db[co, oh, ow] = Σ_n dy[n, co, oh, ow]: dy seen as [N, Cout·OH·OW, 1].
       out.db = e.empty([g.Cout, g.OH, g.OW], 'float32', op);
-      e.kernels.channel_sum(dy.offset, g.N, g.Cout * g.P, 1, out.db.offset);
+      e.kernels.channel_sum(dy.offset, g.N, g.Cout * g.P, 1, 0, g.Cout * g.P, out.db.offset);
     }
   } catch (err) {
     out.dx?.dispose(); out.dw?.dispose(); out.db?.dispose();

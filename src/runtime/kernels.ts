@@ -7,7 +7,7 @@ export interface Kernels {
   sgemm(M: number, N: number, K: number, A: Ptr, rsA: number, csA: number, B: Ptr, rsB: number, csB: number,
         C: Ptr, ldc: number, accumulate: number, scratch: Ptr): void;
   sgemm_scratch_bytes(): number;
-  channel_sum(x: Ptr, N: number, C: number, S: number, out: Ptr): void;
+  channel_sum(x: Ptr, N: number, C: number, S: number, c0: number, c1: number, out: Ptr): void;
   conv2d_scratch_bytes(...geometry: number[]): number;
   conv2d_pack_weights(w: Ptr, Cout: number, K: number, groups: number, transposed: number, dst: Ptr): void;
   conv2d_packed_bytes(Cout: number, K: number, groups: number, transposed: number): number;

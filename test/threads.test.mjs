@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { init } from 'simdnn';
+import { taperedRange } from '../dist/ops/parallel.js';
 import { BACKEND, assertClose, checkNoLeak, disposeAll, rng, spyKernels } from './helpers.mjs';
 
 const backend = BACKEND === 'auto' ? 'simd' : BACKEND;
@@ -85,6 +86,24 @@ test('linear forward/backward with 2 and 3 threads equals 1 thread exactly (no c
     many.dispose();
   }
   one.dispose();
+});
+
+test('queued chunks of whole batches shrink toward the end, cover every item once, and none is empty', () => {
+  for (const [n, parts] of [[28, 8], [64, 8], [448, 8], [17, 8], [9, 4], [1000, 6]]) {
+    const runs = taperedRange(n, parts);
+    assert.is(runs.length, parts, `${n} items, ${parts} runs`);
+    let next = 0;
+    for (const [start, count] of runs) {
+      assert.is(start, next, `${n} items: contiguous`);
+      assert.ok(count >= 1, `${n} items: a run of ${count}`);
+      next += count;
+    }
+    assert.is(next, n, `${n} items: all covered`);
+    for (let k = 1; k < parts; k++) assert.ok(runs[k][1] <= runs[k - 1][1] + 1, `${n} items: run ${k} (${runs[k][1]}) not above run ${k - 1} (${runs[k - 1][1]})`);
+    if (n >= 2 * parts) assert.ok(runs[0][1] > runs[parts - 1][1], `${n} items: the first run (${runs[0][1]}) above the last (${runs[parts - 1][1]})`);
+  }
+  // 1.5× the mean down to 0.5×: 448 items in 8 runs start at 81 (≈ 1.45 × 56) and end at 31 (≈ 0.55 × 56).
+  assert.equal(taperedRange(448, 8).map(([, c]) => c), [81, 73, 67, 59, 53, 45, 39, 31]);
 });
 
 test('ops with enough work run as queued chunks that free threads claim; results equal 1 thread exactly', async () => {

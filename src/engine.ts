@@ -16,7 +16,7 @@ import { makeModels, type Models } from './model/models.js';
 import { summaryOf, type SummaryOptions, type SummaryReport } from './model/summary.js';
 import { makeInspect, makeAdversarial, type Inspect, type Adversarial } from './inspect/index.js';
 import type { Job, WorkerPool } from './threads/pool.js';
-import { withScratch } from './threads/queue.js';
+import { withScratch, type QueuedJob } from './threads/queue.js';
 
 export interface MemoryInfo {
   /** Live tensors. */
@@ -246,17 +246,18 @@ export class Engine {
   };
 
   /**
-   * @internal Runs an op's chunks (kernel calls with disjoint outputs, in any order) on all threads, each thread
-   * taking the next chunk as it becomes free (pool.ts runQueue), so a thread that falls behind takes fewer.
-   * Argument `scratchArg` of each chunk (−1: none) becomes the running thread's scratch block of scratchBytes.
+   * @internal Runs chunks of one or more independent ops (kernel calls with disjoint outputs, in any order) on all
+   * threads, each thread taking the next chunk in list order as it becomes free (pool.ts runQueue), so a thread that
+   * falls behind takes fewer. A chunk's scratch argument (QueuedJob.scratchArg) becomes the running thread's scratch
+   * block of scratchBytes (0: none needed).
    */
-  parallelChunks(jobs: Job[], scratchArg: number, scratchBytes: number, what: string): void {
-    const scratches = scratchArg >= 0 ? Array.from({ length: this.threads }, (_, t) => this.scratch(scratchBytes, what, t)) : [];
+  parallelChunks(jobs: QueuedJob[], scratchBytes: number, what: string): void {
+    const scratches = scratchBytes > 0 ? Array.from({ length: this.threads }, (_, t) => this.scratch(scratchBytes, what, t)) : [];
     if (!this.pool || jobs.length <= 1) {
-      for (const job of jobs) this.runKernel(withScratch(job, scratchArg, scratches[0]));
+      for (const job of jobs) this.runKernel(withScratch(job, scratches[0] ?? 0));
       return;
     }
-    this.pool.runQueue(jobs, scratchArg, scratches, this.runKernel);
+    this.pool.runQueue(jobs, scratches, this.runKernel);
   }
 
   /** @internal A float32 view; valid until the next allocation. */

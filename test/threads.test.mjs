@@ -111,9 +111,13 @@ test('ops with enough work run as queued chunks that free threads claim; results
   for (const threads of [2, 3]) {
     const many = await init({ backend, threads });
     const queued = {};   // kernel → the most chunks it was queued as (dW: 2 per thread, the others up to 4)
+    const mixes = new Set();   // the kernels of each queue posted (one conv backward posts dx, dW and db together)
     const parallelChunks = many.parallelChunks;
     many.parallelChunks = (jobs, ...rest) => {
-      queued[jobs[0].fn] = Math.max(queued[jobs[0].fn] ?? 0, jobs.length);
+      const count = {};
+      for (const j of jobs) count[j.fn] = (count[j.fn] ?? 0) + 1;
+      for (const [fn, n] of Object.entries(count)) queued[fn] = Math.max(queued[fn] ?? 0, n);
+      mixes.add(Object.keys(count).sort().join('+'));
       return parallelChunks.call(many, jobs, ...rest);
     };
     const run = (nn) => {
@@ -151,6 +155,9 @@ test('ops with enough work run as queued chunks that free threads claim; results
     for (const fn of ['conv2d_winograd', 'conv2d_winograd_filter', 'relu_forward', 'conv2d_forward', 'conv2d_backward_data',
                       'conv2d_backward_filter', 'conv2d_forward_columns', 'channel_sum']) {
       assert.ok(queued[fn] >= 2 * threads, `${threads} threads: ${fn} queued as ${queued[fn] ?? 0} chunks (expected ≥ ${2 * threads})`);
+    }
+    for (const mix of ['conv2d_winograd+conv2d_winograd_filter', 'conv2d_backward_data+conv2d_backward_filter']) {
+      assert.ok(mixes.has(mix), `${threads} threads: a queue of ${mix} (queues posted: ${[...mixes].join(', ')})`);
     }
     many.dispose();
   }

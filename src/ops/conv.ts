@@ -2,7 +2,7 @@
 // formulation of assembly/conv.ts; conv1d is conv2d on [N, C, 1, L].
 import type { Engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
-import { splitRange, splitParts, runSplit, queueChunks, runParts, MEMORY_BOUND_WEIGHT, type Parts } from './parallel.js';
+import { splitRange, splitParts, queueChunks, runParts, planSplit, runTogether, MEMORY_BOUND_WEIGHT, type Parts, type Plan } from './parallel.js';
 import { checkOptional, checkTensor, fail, pair, posInt, nonNegInt, options, shapeStr, show } from './check.js';
 
 export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
@@ -208,11 +208,16 @@ function forwardWinograd(e: Engine, g: Geometry, x: Tensor, w: Tensor, b: Tensor
  * conv2d_winograd over the N images of `input` (channels, size, output channels, top/left padding, output size as
  * given: the forward's, or backward-data's roles swapped), tile rows split over the threads.
  */
-function runWinograd(e: Engine, g: Geometry, input: Tensor, U: number, b: Tensor | null, out: Tensor,
-                     [Cin, H, W, Cout, PT, PL, OH, OW]: number[], op: string): void {
+function runWinograd(e: Engine, g: Geometry, input: Tensor, U: number, b: Tensor | null, out: Tensor, sizes: number[], op: string): void {
+  const plan = planWinograd(e, g, input, U, b, out, sizes);
+  runParts(e, plan.parts, op, plan.scratchBytes, plan.make);
+}
+
+function planWinograd(e: Engine, g: Geometry, input: Tensor, U: number, b: Tensor | null, out: Tensor,
+                      [Cin, H, W, Cout, PT, PL, OH, OW]: number[]): Plan {
   const tileRows = g.N * Math.ceil(OH / 2);
   const flops = 2 * g.N * g.Cout * g.Cin * 9 * g.OH * g.OW;
-  runSplit(e, tileRows, flops, op, e.kernels.winograd_scratch_bytes(Cin, Cout, OH, OW, tileRows), (r0, count, scratch) => ({
+  return planSplit(e, tileRows, flops, e.kernels.winograd_scratch_bytes(Cin, Cout, OH, OW, tileRows), (r0, count, scratch) => ({
     fn: 'conv2d_winograd',
     args: [input.offset, U, b ? b.offset : 0, out.offset, Cin, H, W, Cout, PT, PL, 0, OH, OW, r0, r0 + count, scratch],
   }), e.kernels.winograd_batch_rows(Cin, OW));
@@ -226,11 +231,11 @@ function useWinogradData(g: Geometry): boolean {
   return useWinograd(g) && Math.max(g.PT, g.PB, g.PL, g.PR) <= 2 && g.H >= 4 && g.W >= 4;
 }
 
-function backwardDataWinograd(e: Engine, g: Geometry, dy: Tensor, w: Tensor, dx: Tensor, op: string): void {
+function backwardDataWinograd(e: Engine, g: Geometry, dy: Tensor, w: Tensor, dx: Tensor, op: string): Plan {
   const k = e.kernels;
   const U = e.packs.get(w, `winograd dx ${g.Cout} ${g.Cin}`, k.winograd_weights_bytes(g.Cin, g.Cout), op,
                         (dst) => k.winograd_pack_weights(w.offset, g.Cout, g.Cin, 1, dst));
-  runWinograd(e, g, dy, U, null, dx, [g.Cout, g.OH, g.OW, g.Cin, 2 - g.PT, 2 - g.PL, g.H, g.W], op);
+  return planWinograd(e, g, dy, U, null, dx, [g.Cout, g.OH, g.OW, g.Cin, 2 - g.PT, 2 - g.PL, g.H, g.W]);
 }
 
 /**
@@ -238,7 +243,7 @@ function backwardDataWinograd(e: Engine, g: Geometry, dy: Tensor, w: Tensor, dx:
  * run summing its tiles in the transformed domain into its own 16·Cout·Cin floats; the sums are then added in run
  * order (deterministic for a given thread count) and transformed into dW.
  */
-function backwardFilterWinograd(e: Engine, g: Geometry, dy: Tensor, x: Tensor, dw: Tensor, op: string): void {
+function backwardFilterWinograd(e: Engine, g: Geometry, dy: Tensor, x: Tensor, dw: Tensor, op: string, temps: Tensor[]): Deferred {
   const k = e.kernels;
   const tileRows = g.N * Math.ceil(g.OH / 2), flops = 2 * g.N * g.Cout * g.Cin * 9 * g.OH * g.OW;
   // Queued as two chunks per thread when there is work for them (each chunk sums into its own block, added in
@@ -246,17 +251,17 @@ function backwardFilterWinograd(e: Engine, g: Geometry, dy: Tensor, x: Tensor, d
   const chunks = queueChunks(e, tileRows, flops, k.winograd_batch_rows(Math.max(g.Cin, g.Cout), g.OW), 2);
   const parts = chunks ?? splitParts(e, tileRows, flops);
   const sums = e.empty([parts.length * 16 * g.Cout * g.Cin], 'float32', op);
-  try {
-    const scratchBytes = k.winograd_filter_scratch_bytes(g.Cin, g.Cout, g.OH, g.OW, tileRows);
-    runParts(e, { parts, queued: chunks !== null }, op, scratchBytes, (r0, count, p, scratch) => ({
+  temps.push(sums);
+  const plan: Plan = {
+    parts: { parts, queued: chunks !== null }, flops, items: tileRows,
+    scratchBytes: k.winograd_filter_scratch_bytes(g.Cin, g.Cout, g.OH, g.OW, tileRows),
+    make: (r0, count, p, scratch) => ({
       fn: 'conv2d_winograd_filter',
       args: [x.offset, dy.offset, sums.offset + p * 64 * g.Cout * g.Cin, g.Cin, g.H, g.W, g.Cout, g.PT, g.PL, g.OH, g.OW,
              r0, r0 + count, scratch],
-    }));
-    k.winograd_filter_finish(sums.offset, parts.length, dw.offset, g.Cout, g.Cin);
-  } finally {
-    sums.dispose();
-  }
+    }),
+  };
+  return { plan, finish: () => k.winograd_filter_finish(sums.offset, parts.length, dw.offset, g.Cout, g.Cin) };
 }
 
 function forward(e: Engine, g: Geometry, x: Tensor, w: Tensor, b: Tensor | null, outShape: number[], op: string): Tensor {
@@ -298,69 +303,100 @@ function channelScratch(e: Engine, g: Geometry, channels: number, op: string, t:
   return e.scratch(e.kernels.conv2d_scratch_bytes(...kernelArgs({ ...g, Cin: channels })), op, t);
 }
 
+/** A planned share-out (runTogether) and what to do once it has run (adding up partial sums). */
+interface Deferred {
+  plan: Plan;
+  finish?: () => void;
+}
+
+/**
+ * The gradients asked for. dx, dW and db read only dy, x and w: their chunks go into one queue (runTogether), so the
+ * threads wait once, at the end, not once per gradient. One image by input channels runs on its own (fixed shares).
+ */
 function backward(e: Engine, g: Geometry, dy: Tensor, x: Tensor, w: Tensor, flags: ConvBackwardFlags, op: string): ConvGrads {
   const grads: ConvGrads = {};
-  if (flags.input ?? true) grads.dx = e.empty(x.shape, 'float32', op);
-  if (flags.weight ?? true) grads.dw = e.empty(w.shape, 'float32', op);
-  if (flags.bias ?? true) grads.db = e.empty([g.Cout], 'float32', op);
-  const inImage = g.Cin * g.H * g.W * 4, outImage = g.Cout * g.OH * g.OW * 4, K = (g.Cin / g.groups) * g.KH * g.KW;
-  const byInputChannels = inputChannelParts(e, g);
-  if (grads.dx && useWinogradData(g)) {
-    backwardDataWinograd(e, g, dy, w, grads.dx, op);
-  } else if (grads.dx && byInputChannels) {
-    e.parallel(byInputChannels.map(([c0, count], t) => ({
-      fn: 'conv2d_backward_data_channels',
-      args: [dy.offset, w.offset, grads.dx!.offset, ...kernelArgs(g), c0, c0 + count, channelScratch(e, g, count, op, t)],
-    })));
-  } else if (grads.dx) {
-    // dx by images (or on one thread).
-    const s = split(e, g, false);
-    const packedT = packedWeights(e, g, w, true, op);
-    runParts(e, s, op, e.kernels.conv2d_scratch_bytes(...kernelArgs(g)), (n0, count, _p, scratch) => {
-      const part = { ...g, N: s ? count : g.N };
-      return { fn: 'conv2d_backward_data', args: [dy.offset + n0 * outImage, w.offset, grads.dx!.offset + n0 * inImage, ...kernelArgs(part), scratch, packedT] };
-    });
-  }
-  if (grads.dw && useWinograd(g)) {
-    backwardFilterWinograd(e, g, dy, x, grads.dw, op);
-  } else if (grads.dw && byInputChannels) {
-    e.parallel(byInputChannels.map(([c0, count], t) => ({
-      fn: 'conv2d_backward_filter_channels',
-      args: [dy.offset, x.offset, grads.dw!.offset, ...kernelArgs(g), c0, c0 + count, channelScratch(e, g, count, op, t)],
-    })));
-  } else if (grads.dw) {
-    // dW by images: each run of images sums into its own buffer, then the buffers are added in run order (the
-    // runs depend on the thread count only); one image: by output channels (rows of dW are independent).
-    const s = split(e, g, true, 2);
-    const partials = s?.by === 'images' ? s.parts.slice(1).map(() => e.empty(w.shape, 'float32', op)) : [];
-    try {
-      runParts(e, s, op, e.kernels.conv2d_scratch_bytes(...kernelArgs(g)), (start, count, p, scratch) => {
-        const part = !s ? g : s.by === 'images' ? { ...g, N: count } : { ...g, Cout: count };
-        const dyo = !s ? dy.offset : s.by === 'images' ? dy.offset + start * outImage : dy.offset + start * g.OH * g.OW * 4;
-        const xo = s?.by === 'images' ? x.offset + start * inImage : x.offset;
-        const dwo = !s ? grads.dw!.offset : s.by === 'images' ? (p === 0 ? grads.dw!.offset : partials[p - 1].offset)
-          : grads.dw!.offset + start * K * 4;
-        return { fn: 'conv2d_backward_filter', args: [dyo, xo, dwo, 0, ...kernelArgs(part), scratch] };
-      });
-      if (partials.length) {
-        const total = grads.dw.view();
-        for (const p of partials) {
-          const v = p.view();
-          for (let i = 0; i < total.length; i++) total[i] += v[i];
-        }
-      }
-    } finally {
-      for (const p of partials) p.dispose();
+  const temps: Tensor[] = [];
+  try {
+    if (flags.input ?? true) grads.dx = e.empty(x.shape, 'float32', op);
+    if (flags.weight ?? true) grads.dw = e.empty(w.shape, 'float32', op);
+    if (flags.bias ?? true) grads.db = e.empty([g.Cout], 'float32', op);
+    const byInputChannels = inputChannelParts(e, g);
+    const work: Deferred[] = [];
+    if (grads.dx && useWinogradData(g)) work.push({ plan: backwardDataWinograd(e, g, dy, w, grads.dx, op) });
+    else if (grads.dx && byInputChannels) {
+      e.parallel(byInputChannels.map(([c0, count], t) => ({
+        fn: 'conv2d_backward_data_channels',
+        args: [dy.offset, w.offset, grads.dx!.offset, ...kernelArgs(g), c0, c0 + count, channelScratch(e, g, count, op, t)],
+      })));
+    } else if (grads.dx) work.push({ plan: backwardDataByImages(e, g, dy, w, grads.dx, op) });
+    if (grads.dw && useWinograd(g)) work.push(backwardFilterWinograd(e, g, dy, x, grads.dw, op, temps));
+    else if (grads.dw && byInputChannels) {
+      e.parallel(byInputChannels.map(([c0, count], t) => ({
+        fn: 'conv2d_backward_filter_channels',
+        args: [dy.offset, x.offset, grads.dw!.offset, ...kernelArgs(g), c0, c0 + count, channelScratch(e, g, count, op, t)],
+      })));
+    } else if (grads.dw) work.push(backwardFilter(e, g, dy, x, grads.dw, op, temps));
+    if (grads.db) {
+      // db[c] = Σ_{n, p} dy[n, c, p]: threads take runs of channels (no cross-thread reduction).
+      const db = grads.db.offset, P = g.OH * g.OW;
+      work.push({ plan: planSplit(e, g.Cout, g.N * g.Cout * P * MEMORY_BOUND_WEIGHT, 0, (c0, n) => ({
+        fn: 'channel_sum', args: [dy.offset, g.N, g.Cout, P, c0, c0 + n, db],
+      })) });
     }
-  }
-  if (grads.db) {
-    // db[c] = Σ_{n, p} dy[n, c, p]: threads take runs of channels (no cross-thread reduction).
-    const db = grads.db.offset, P = g.OH * g.OW;
-    runSplit(e, g.Cout, g.N * g.Cout * P * MEMORY_BOUND_WEIGHT, op, 0, (c0, n) => ({
-      fn: 'channel_sum', args: [dy.offset, g.N, g.Cout, P, c0, c0 + n, db],
-    }));
+    runTogether(e, op, work.map((d) => d.plan));
+    for (const d of work) d.finish?.();
+  } catch (err) {
+    grads.dx?.dispose(); grads.dw?.dispose(); grads.db?.dispose();
+    throw err;
+  } finally {
+    for (const t of temps) t.dispose();
   }
   return grads;
+}
+
+/** dx by images (or on one thread), im2col and GEMM with the packed transposed filters. */
+function backwardDataByImages(e: Engine, g: Geometry, dy: Tensor, w: Tensor, dx: Tensor, op: string): Plan {
+  const inImage = g.Cin * g.H * g.W * 4, outImage = g.Cout * g.OH * g.OW * 4;
+  const s = split(e, g, false);
+  const packedT = packedWeights(e, g, w, true, op);
+  return {
+    parts: s, scratchBytes: e.kernels.conv2d_scratch_bytes(...kernelArgs(g)), flops: convFlops(g), items: g.N,
+    make: (n0, count, _p, scratch) => {
+      const part = { ...g, N: s ? count : g.N };
+      return { fn: 'conv2d_backward_data', args: [dy.offset + n0 * outImage, w.offset, dx.offset + n0 * inImage, ...kernelArgs(part), scratch, packedT] };
+    },
+  };
+}
+
+/**
+ * dW by images: each run of images sums into its own buffer, then the buffers are added in run order (the runs
+ * depend on the thread count only); one image: by output channels (rows of dW are independent).
+ */
+function backwardFilter(e: Engine, g: Geometry, dy: Tensor, x: Tensor, dw: Tensor, op: string, temps: Tensor[]): Deferred {
+  const inImage = g.Cin * g.H * g.W * 4, outImage = g.Cout * g.OH * g.OW * 4, K = (g.Cin / g.groups) * g.KH * g.KW;
+  const s = split(e, g, true, 2);
+  const partials = s?.by === 'images' ? s.parts.slice(1).map(() => e.empty(dw.shape, 'float32', op)) : [];
+  temps.push(...partials);
+  const plan: Plan = {
+    parts: s, scratchBytes: e.kernels.conv2d_scratch_bytes(...kernelArgs(g)), flops: convFlops(g),
+    items: s?.by === 'channels' ? g.Cout : g.N,
+    make: (start, count, p, scratch) => {
+      const part = !s ? g : s.by === 'images' ? { ...g, N: count } : { ...g, Cout: count };
+      const dyo = !s ? dy.offset : s.by === 'images' ? dy.offset + start * outImage : dy.offset + start * g.OH * g.OW * 4;
+      const xo = s?.by === 'images' ? x.offset + start * inImage : x.offset;
+      const dwo = !s ? dw.offset : s.by === 'images' ? (p === 0 ? dw.offset : partials[p - 1].offset) : dw.offset + start * K * 4;
+      return { fn: 'conv2d_backward_filter', args: [dyo, xo, dwo, 0, ...kernelArgs(part), scratch] };
+    },
+  };
+  const finish = () => {
+    if (!partials.length) return;
+    const total = dw.view();
+    for (const p of partials) {
+      const v = p.view();
+      for (let i = 0; i < total.length; i++) total[i] += v[i];
+    }
+  };
+  return { plan, finish };
 }
 
 function checkDy(e: Engine, op: string, dy: unknown, shape: number[]): Tensor {

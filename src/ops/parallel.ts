@@ -2,6 +2,7 @@
 import type { Engine } from '../engine.js';
 import type { Job } from '../threads/pool.js';
 import { QUEUE_ENTRIES } from '../threads/protocol.js';
+import type { QueuedJob } from '../threads/queue.js';
 
 /**
  * FLOP-equivalents per element for memory-bound ops (activations, pooling, batch norm) when deciding whether
@@ -76,9 +77,18 @@ export function taperedRange(n: number, parts: number): [number, number][] {
  */
 export function runSplit(e: Engine, n: number, flops: number, what: string, scratchBytes: number,
                          job: (start: number, count: number, scratch: number) => Job, grain = 1): void {
-  const chunks = queueChunks(e, n, flops, grain);
-  runParts(e, { parts: chunks ?? splitParts(e, n, flops), queued: chunks !== null }, what, scratchBytes,
-           (start, count, _part, scratch) => job(start, count, scratch));
+  const plan = planSplit(e, n, flops, scratchBytes, job, grain);
+  runParts(e, plan.parts, what, scratchBytes, plan.make);
+}
+
+/** runSplit's share-out as a Plan, to run with other ops' (runTogether); perThread as for queueChunks. */
+export function planSplit(e: Engine, n: number, flops: number, scratchBytes: number,
+                          job: (start: number, count: number, scratch: number) => Job, grain = 1, perThread?: number): Plan {
+  const chunks = queueChunks(e, n, flops, grain, perThread);
+  return {
+    parts: { parts: chunks ?? splitParts(e, n, flops), queued: chunks !== null }, scratchBytes, flops, items: n,
+    make: (start, count, _part, scratch) => job(start, count, scratch),
+  };
 }
 
 /** How an op's work is shared out: chunks that the threads claim as they become free (queued), or one share per thread. */
@@ -87,27 +97,67 @@ export interface Parts {
   queued: boolean;
 }
 
+/** Makes the kernel call of part `part` = [start, start + count) of an op, given the running thread's scratch block. */
+export type MakeJob = (start: number, count: number, part: number, scratch: number) => Job;
+
 /**
  * Runs make(start, count, part, scratch) for each part (or once, [0, 0], for null): queued parts get the scratch
  * block of the thread that claims them, fixed shares that of their thread (0 when scratchBytes is 0).
  * scratchBytes must cover every part.
  */
-export function runParts(e: Engine, s: Parts | null, what: string, scratchBytes: number,
-                         make: (start: number, count: number, part: number, scratch: number) => Job): void {
+export function runParts(e: Engine, s: Parts | null, what: string, scratchBytes: number, make: MakeJob): void {
   const parts = s?.parts ?? [[0, 0]];
   if (s?.queued) {
-    // NaN marks the scratch argument (each thread puts in its own): no real kernel argument is NaN.
-    const jobs = parts.map(([start, count], p) => make(start, count, p, scratchBytes > 0 ? NaN : 0));
-    e.parallelChunks(jobs, scratchArgOf(jobs, scratchBytes, what), scratchBytes, what);
+    e.parallelChunks(queuedJobs(parts, scratchBytes, make, what), scratchBytes, what);
   } else {
     e.parallel(parts.map(([start, count], p) => make(start, count, p, scratchBytes > 0 ? e.scratch(scratchBytes, what, p) : 0)));
   }
 }
 
-/** Where the NaN scratch placeholder sits in the chunks' arguments (−1: no scratch). */
-function scratchArgOf(jobs: Job[], scratchBytes: number, what: string): number {
-  if (scratchBytes <= 0) return -1;
-  const i = jobs[0].args.findIndex((a) => Number.isNaN(a));
-  if (i < 0) throw new Error(`${what}: internal error: a split job does not take its scratch block`);
-  return i;
+/**
+ * One op's share-out, not yet run (runTogether): its parts (null: one call over everything), how each part
+ * becomes a kernel call, the scratch one part needs, and the op's work (flops over `items` items: a part's cost is
+ * its share of them).
+ */
+export interface Plan {
+  parts: Parts | null;
+  scratchBytes: number;
+  make: MakeJob;
+  flops: number;
+  items: number;
+}
+
+/**
+ * Runs the parts of independent ops (none reads what another writes) in one queue, biggest chunks first, so that the
+ * threads wait once, at the end, for the last small chunk, instead of once per op for its last chunk. Each op's
+ * parts stay as planned (only the order and which thread runs them change), so results are the same as running the
+ * plans one by one. Falls back to that when there are no worker threads, nothing is split, or the queue is too short.
+ */
+export function runTogether(e: Engine, what: string, plans: Plan[]): void {
+  const split = plans.filter((p) => p.parts);
+  const entries = plans.reduce((n, p) => n + (p.parts?.parts.length ?? 1), 0);
+  if (e.threads < 2 || split.length === 0 || plans.length === 1 || entries > QUEUE_ENTRIES) {
+    for (const p of plans) runParts(e, p.parts, what, p.scratchBytes, p.make);
+    return;
+  }
+  const chunks: { job: QueuedJob; cost: number }[] = [];
+  for (const p of plans) {
+    const parts = p.parts?.parts ?? [[0, 0]];
+    queuedJobs(parts, p.scratchBytes, p.make, what).forEach((job, k) => {
+      chunks.push({ job, cost: p.parts ? p.flops * parts[k][1] / Math.max(1, p.items) : p.flops });
+    });
+  }
+  chunks.sort((a, b) => b.cost - a.cost);   // stable: equal costs keep their op's order
+  e.parallelChunks(chunks.map((c) => c.job), Math.max(...plans.map((p) => p.scratchBytes)), what);
+}
+
+/** The parts as queue chunks, each taking the scratch block of the thread that runs it (if scratchBytes > 0). */
+function queuedJobs(parts: [number, number][], scratchBytes: number, make: MakeJob, what: string): QueuedJob[] {
+  return parts.map(([start, count], p) => {
+    // NaN marks the scratch argument (each thread puts in its own): no real kernel argument is NaN.
+    const job = make(start, count, p, scratchBytes > 0 ? NaN : 0);
+    const scratchArg = scratchBytes > 0 ? job.args.findIndex((a) => Number.isNaN(a)) : -1;
+    if (scratchBytes > 0 && scratchArg < 0) throw new Error(`${what}: internal error: a split job does not take its scratch block`);
+    return { fn: job.fn, args: job.args, scratchArg };
+  });
 }

@@ -43,15 +43,15 @@ export interface WorkerInit {
   queueOffset: number;
 }
 
-// The job queue, after the slots: a header of Int32 fields, then QUEUE_ENTRIES entries of one job each (Int32 fn
-// and argument count, then float64 arguments). Threads claim entries with Atomics.add on NEXT.
+// The job queue, after the slots: a header of Int32 fields, then QUEUE_ENTRIES entries of one job each (Int32 fn,
+// argument count and scratch argument, then float64 arguments). Threads claim entries with Atomics.add on NEXT.
 /** Int32 index in the queue header: the next entry to claim. */
 export const NEXT = 0;
 /** Int32 index in the queue header: how many entries are posted. */
 export const COUNT = 1;
-/** Int32 index in the queue header: which argument takes the running thread's scratch block (−1: none). */
-export const SCRATCH_ARG = 2;
 export const QUEUE_HEADER_BYTES = 64;
-export const ENTRY_BYTES = 8 + 8 * MAX_ARGS;
+/** Bytes before an entry's float64 arguments: Int32 fn id, argument count, scratch argument (−1: none), padding. */
+export const ENTRY_HEAD_BYTES = 16;
+export const ENTRY_BYTES = ENTRY_HEAD_BYTES + 8 * MAX_ARGS;
 export const QUEUE_ENTRIES = 64;
 export const QUEUE_BYTES = QUEUE_HEADER_BYTES + QUEUE_ENTRIES * ENTRY_BYTES;

@@ -137,23 +137,28 @@ test('ops with enough work run as queued chunks that free threads claim; results
       // The bias gradient by runs of channels (1×1 conv, only db asked for).
       const xb = t([8, 8, 64, 64]), wb = t([64, 8, 1, 1]), dyb = t([8, 64, 64, 64]);
       const gb = nn.ops.conv2dBackward(dyb, xb, wb, {}, { input: false, weight: false, bias: true });
-      const out = [y, dx, r, y5, g5.dx, y1, gb.db, dw, g5.dw].map((v) => [...v.read()]);
-      disposeAll([x, w, big, y, dx, dw, r, x5, w5, y5, g5, x1, w1, y1, xb, wb, dyb, gb]);
+      // Max-pool backward by runs of planes, each chunk counting bad indices in its own word.
+      const xp = t([8, 16, 128, 128]), pooled = nn.ops.maxPool2d(xp, { kernel: 2 });
+      const dxp = nn.ops.maxPool2dBackward(pooled.y, pooled.indices, xp.shape);
+      const bad = nn.tensor(pooled.indices.read().map((v, i) => (i === 70000 ? -1 : v)), pooled.indices.shape, 'int32');
+      assert.throws(() => nn.ops.maxPool2dBackward(pooled.y, bad, xp.shape), /indices must lie in \[0, H·W = 16384\), got 1 outside/);
+      const out = [y, dx, r, y5, g5.dx, y1, gb.db, dxp, dw, g5.dw].map((v) => [...v.read()]);
+      disposeAll([x, w, big, y, dx, dw, r, x5, w5, y5, g5, x1, w1, y1, xb, wb, dyb, gb, xp, pooled, dxp, bad]);
       return out;
     };
     await checkNoLeak(many, () => {
       const a = run(many), b = run(many), want = run(one);
       // Disjoint chunks are bit-exact. dW: per-chunk sums added in chunk order — reassociated against 1 thread,
       // but the same from run to run.
-      assert.equal(a.slice(0, 7), want.slice(0, 7), `${threads} threads`);
-      for (const i of [7, 8]) {
-        assertClose(a[i], want[i], `${threads} threads: dw #${i - 6}`);
-        assert.equal(b[i], a[i], `${threads} threads: dw #${i - 6} the same run to run`);
+      assert.equal(a.slice(0, 8), want.slice(0, 8), `${threads} threads`);
+      for (const i of [8, 9]) {
+        assertClose(a[i], want[i], `${threads} threads: dw #${i - 7}`);
+        assert.equal(b[i], a[i], `${threads} threads: dw #${i - 7} the same run to run`);
       }
     });
     many.parallelChunks = parallelChunks;
     for (const fn of ['conv2d_winograd', 'conv2d_winograd_filter', 'relu_forward', 'conv2d_forward', 'conv2d_backward_data',
-                      'conv2d_backward_filter', 'conv2d_forward_columns', 'channel_sum']) {
+                      'conv2d_backward_filter', 'conv2d_forward_columns', 'channel_sum', 'maxpool2d_backward']) {
       assert.ok(queued[fn] >= 2 * threads, `${threads} threads: ${fn} queued as ${queued[fn] ?? 0} chunks (expected ≥ ${2 * threads})`);
     }
     for (const mix of ['conv2d_winograd+conv2d_winograd_filter', 'conv2d_backward_data+conv2d_backward_filter']) {

@@ -53,14 +53,8 @@ function packRowsContiguous(src: usize, rs: usize, kc: i32, panel: usize): void 
   let k = 0;
   for (; k + 4 <= kc; k += 4) {
     const s = src + (<usize>k << 2), d = panel + <usize>k * step;
-    const v0 = v128.load(s), v1 = v128.load(s + rs), v2 = v128.load(s + 2 * rs), v3 = v128.load(s + 3 * rs);
+    transpose4(d, step, v128.load(s), v128.load(s + rs), v128.load(s + 2 * rs), v128.load(s + 3 * rs));
     const v4 = v128.load(s + 4 * rs);
-    const a = v128.shuffle<f32>(v0, v1, 0, 4, 1, 5), b = v128.shuffle<f32>(v2, v3, 0, 4, 1, 5);
-    const c = v128.shuffle<f32>(v0, v1, 2, 6, 3, 7), e = v128.shuffle<f32>(v2, v3, 2, 6, 3, 7);
-    v128.store(d, v128.shuffle<f32>(a, b, 0, 1, 4, 5));
-    v128.store(d + step, v128.shuffle<f32>(a, b, 2, 3, 6, 7));
-    v128.store(d + 2 * step, v128.shuffle<f32>(c, e, 0, 1, 4, 5));
-    v128.store(d + 3 * step, v128.shuffle<f32>(c, e, 2, 3, 6, 7));
     if (MR == 6) {
       // Rows 4 and 5 as a pair per k.
       const v5 = v128.load(s + 5 * rs);
@@ -101,8 +95,8 @@ function packB(B: usize, rsB: i32, csB: i32, k0: i32, kc: i32, j0: i32, nc: i32,
           const s = src + (<usize>k << 2);
           const d = panel + (<usize>(k * NR) << 2);
           const cs = <usize>csB << 2;
-          transpose4(d, v128.load(s), v128.load(s + cs), v128.load(s + 2 * cs), v128.load(s + 3 * cs));
-          transpose4(d + 16, v128.load(s + 4 * cs), v128.load(s + 5 * cs), v128.load(s + 6 * cs), v128.load(s + 7 * cs));
+          transpose4(d, NR * 4, v128.load(s), v128.load(s + cs), v128.load(s + 2 * cs), v128.load(s + 3 * cs));
+          transpose4(d + 16, NR * 4, v128.load(s + 4 * cs), v128.load(s + 5 * cs), v128.load(s + 6 * cs), v128.load(s + 7 * cs));
         }
         for (; k < kc; k++) {
           const s = src + (<usize>k << 2);
@@ -124,16 +118,16 @@ function packB(B: usize, rsB: i32, csB: i32, k0: i32, kc: i32, j0: i32, nc: i32,
 
 /**
  * Stores the transpose of the 4×4 block whose columns are v0..v3 (vc = four consecutive k of column c) as
- * four rows of a packed panel: row k at d + k·NR·4 holds (v0[k], v1[k], v2[k], v3[k]).
+ * four rows of a packed panel, `stride` bytes apart: row k at d + k·stride holds (v0[k], v1[k], v2[k], v3[k]).
  */
 // @ts-ignore: decorator
-@inline function transpose4(d: usize, v0: v128, v1: v128, v2: v128, v3: v128): void {
+@inline function transpose4(d: usize, stride: usize, v0: v128, v1: v128, v2: v128, v3: v128): void {
   const a = v128.shuffle<f32>(v0, v1, 0, 4, 1, 5), b = v128.shuffle<f32>(v2, v3, 0, 4, 1, 5);
   const c = v128.shuffle<f32>(v0, v1, 2, 6, 3, 7), e = v128.shuffle<f32>(v2, v3, 2, 6, 3, 7);
   v128.store(d, v128.shuffle<f32>(a, b, 0, 1, 4, 5));
-  v128.store(d, v128.shuffle<f32>(a, b, 2, 3, 6, 7), NR * 4);
-  v128.store(d, v128.shuffle<f32>(c, e, 0, 1, 4, 5), NR * 8);
-  v128.store(d, v128.shuffle<f32>(c, e, 2, 3, 6, 7), NR * 12);
+  v128.store(d + stride, v128.shuffle<f32>(a, b, 2, 3, 6, 7));
+  v128.store(d + 2 * stride, v128.shuffle<f32>(c, e, 0, 1, 4, 5));
+  v128.store(d + 3 * stride, v128.shuffle<f32>(c, e, 2, 3, 6, 7));
 }
 
 /** Writes (or adds) the first mr×nr entries of an MR×NR tile held at `tile` into C. */

@@ -7,6 +7,8 @@
 //
 // An op with enough work goes instead to the job queue (queue.ts) as chunks that the calling thread and the workers
 // claim until none is left (runQueue): each worker's slot then only says "drain the queue, with this scratch block".
+// One queue may carry the chunks of several independent ops (a convolution's dx, dW and db: ops/parallel.ts
+// runTogether), each chunk naming its own scratch argument.
 //
 // Where the calling thread may not block (a page's main thread: Atomics.wait throws there) it spins on
 // Atomics.load instead. A worker that dies marks its slot (or stops answering): the call fails with that

@@ -8,6 +8,7 @@
 // rounds of b's speed over a's, and its times the medians of the rounds' medians. Prints `@@BENCH {json}` lines.
 import { WORKLOADS, makeData } from './workloads.mjs';
 import { MODES, measure } from './measure.mjs';
+import { HOST_CALIBRATIONS, prepareHostCalibration } from './host-arith.mjs';
 
 const args = process.argv.slice(2);
 const value = (name) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
@@ -27,16 +28,19 @@ const adapterA = await (await import('./libs/simdnn.mjs?a')).create(variantA);
 const adapterB = versus ? adapterA : await (await import('./libs/simdnn.mjs?b')).create(variantB);
 emit({ type: 'pair', a: adapterA.info, b: adapterB.info });
 
-const byId = (id) => WORKLOADS.find((w) => w.id === id);
+const byId = (id) => [...HOST_CALIBRATIONS, ...WORKLOADS].find((w) => w.id === id);
+/** Threads of a variant name such as 'simd:2' (1 without a count). */
+const threadsOf = (variant) => Number(variant.split(':')[1] ?? 1);
 // [workload timed first, workload timed second]: the same one on both configurations, or the --versus pairs.
-const runs = versus ? versus.map(([a, b]) => [byId(a), byId(b)]) : WORKLOADS.filter((wl) => only?.includes(wl.id)).map((wl) => [wl, wl]);
+const runs = versus ? versus.map(([a, b]) => [byId(a), byId(b)])
+  : [...HOST_CALIBRATIONS, ...WORKLOADS].filter((wl) => only?.includes(wl.id)).map((wl) => [wl, wl]);
 
 for (const [wlA, wlB] of runs) {
   const base = { type: 'paired', id: wlB.id, ...(versus ? { versus: wlA.id } : {}) };
   const prepared = [];
   try {
-    for (const [adapter, wl] of [[adapterA, wlA], [adapterB, wlB]]) {
-      const p = await adapter.prepare(wl, makeData(wl));
+    for (const [adapter, wl, variant] of [[adapterA, wlA, variantA], [adapterB, wlB, variantB ?? variantA]]) {
+      const p = HOST_CALIBRATIONS.includes(wl) ? await prepareHostCalibration(wl, threadsOf(variant)) : await adapter.prepare(wl, makeData(wl));
       if (!p || p.na) throw new Error(p?.na ?? 'not supported');
       prepared.push(p);
       const t0 = performance.now();

@@ -7,6 +7,7 @@ import { compare, TOLERANCE } from './check.mjs';
 import { machineLine } from './machine.mjs';
 import { runCount } from './measure.mjs';
 import { tfjsSection, withoutTfjs } from './tfjs-report.mjs';
+import { HOST_ARITH, HOST_STREAM, HOST_CALIBRATIONS } from './host-arith.mjs';
 
 const REFERENCE = ['plain-js', 'simdnn-simd'];
 const BASELINE = 'tfjs-wasm';
@@ -142,6 +143,12 @@ function goals(libs, byId, m, pairs) {
   line(convJudged == null ? null : convJudged >= 1.7, `2 threads ≥ 1.7× 1 thread on large convolutions (issue 5): ` +
     (pairedGm != null ? `paired in one process ${convIds.map((id, i) => `${id} ${convPaired[i].toFixed(2)}×`).join(', ')} (geomean ${pairedGm.toFixed(2)}×); ` : '') +
     `between the separate processes ${convIds.map(fmtRatio).join(', ')}${sepGm != null ? ` (geomean ${sepGm.toFixed(2)}×)` : ''}`);
+  const hostArith = pairedRatio(pairs, 'threads', HOST_ARITH.id), hostStream = pairedRatio(pairs, 'threads', HOST_STREAM.id);
+  if (hostArith != null || hostStream != null) {
+    line(null, 'for reference, what the host gave 2 threads over 1 during those rounds (bench/host-arith.mjs): ' +
+      [hostArith != null ? `register-only arithmetic ${hostArith.toFixed(2)}×` : null,
+       hostStream != null ? `reading memory beyond the caches ${hostStream.toFixed(2)}×` : null].filter(Boolean).join(', '));
+  }
   for (const id of ['train', 'trainBN', 'resnet8.train']) {
     const r = threadRatio(id), pr = pairedRatio(pairs, 'threads', id), judged = pr ?? r;
     line(judged == null ? null : judged >= 1.7, `2 threads ≥ 1.7× 1 thread on the ${id} step (issue 5): ` +
@@ -169,7 +176,7 @@ function pairedSection(pairs, byId) {
   for (const p of pairs) {
     out.push(`**${p.label}** — \`${p.command}\`${p.durationS != null ? `, ${p.durationS.toFixed(0)} s` : ''}${p.error ? `; the process failed: ${p.error}` : ''}`, '');
     out.push(table(['workload', 'first (ms)', 'second (ms)', 'speed-up (median)', 'per round (min – max)'], Object.values(p.results).map((r) => {
-      const label = (r.versus ? `${byId[r.versus]?.label ?? r.versus} → ` : '') + (byId[r.id]?.label ?? r.id);
+      const label = (r.versus ? `${byId[r.versus]?.label ?? r.versus} → ` : '') + (byId[r.id]?.label ?? HOST_CALIBRATIONS.find((c) => c.id === r.id)?.label ?? r.id);
       if (r.error) return [label, 'error', r.error, '', ''];
       const work = r.versus ? (byId[r.id]?.flops ?? 1) / (byId[r.versus]?.flops ?? 1) : 1;   // GFLOP/s ratio for two workloads
       const per = r.roundsA.map((a, i) => (work * a) / r.roundsB[i]);

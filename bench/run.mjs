@@ -13,6 +13,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync, existsSync } from '
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { WORKLOADS } from './workloads.mjs';
+import { HOST_CALIBRATIONS } from './host-arith.mjs';
 import { machine } from './machine.mjs';
 import { render } from './report.mjs';
 
@@ -153,12 +154,14 @@ const PAIRS = [
   { key: 'relaxed-vs-simd', label: 'relaxed build over SIMD build (one process, both under --experimental-wasm-relaxed-simd)',
     a: 'simd', b: 'relaxed-simd', nodeFlags: ['--experimental-wasm-relaxed-simd'], ids: ['S1', 'S2', 'S3', 'S4', 'S5', 'S6'] },
   { key: 'threads', label: '2 threads over 1 (SIMD build, one process: two engines)', a: 'simd', b: 'simd:2', nodeFlags: [],
-    ids: ['S2', 'S3', 'S4', 'S6', 'S2.dX', 'S3.dX', 'S2.dW', 'S3.dW', 'train', 'trainBN', 'resnet8.train'] },
+    // host.arith, host.stream (bench/host-arith.mjs): what the host gave two threads during these rounds, for reference.
+    ids: [...HOST_CALIBRATIONS.map((c) => c.id), 'S2', 'S3', 'S4', 'S6', 'S2.dX', 'S3.dX', 'S2.dW', 'S3.dW', 'train', 'trainBN', 'resnet8.train'] },
   { key: 'backward-vs-forward', label: 'backward pass over its own forward, GFLOP/s (SIMD build, one process)', a: 'simd', nodeFlags: [],
     versus: [['S2', 'S2.dX'], ['S3', 'S3.dX'], ['S2', 'S2.dW'], ['S3', 'S3.dW']] },
 ];
 
-const inRun = (id) => workloads.some((w) => w.id === id);
+const isCalibration = (id) => HOST_CALIBRATIONS.some((c) => c.id === id);
+const inRun = (id) => isCalibration(id) || workloads.some((w) => w.id === id);
 
 async function runPair(pair) {
   const args = pair.versus
@@ -216,7 +219,7 @@ for (let round = 1; round <= rounds; round++) {
 }
 for (const lib of libs) medianOfRuns(lib);
 const pairs = libs.some((l) => l.key === 'simdnn-simd')
-  ? PAIRS.filter((p) => (p.versus ? p.versus.some((v) => v.every(inRun)) : p.ids.some(inRun))) : [];
+  ? PAIRS.filter((p) => (p.versus ? p.versus.some((v) => v.every(inRun)) : p.ids.some((id) => !isCalibration(id) && inRun(id)))) : [];
 for (const pair of pairs) {
   console.log(`▶ paired: ${pair.key}`);
   await runPair(pair);

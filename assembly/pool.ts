@@ -181,12 +181,14 @@ function maxpool2x2Indices(x: usize, y: usize, idx: usize, P: i32, OH: i32, W: i
 /** dx[p, idx] += dy[p, o] for every output o (dx is zeroed first). Returns how many indices were outside [0, HW) (skipped), and stores it at badOut (an i32) unless that is 0
  * (a worker thread's return value is not seen by the caller). */
 export function maxpool2d_backward(dy: usize, idx: usize, dx: usize, P: i32, HW: i32, OHW: i32, badOut: usize): i32 {
-  memory.fill(dx, 0, <usize>(P * HW) << 2);
   let bad = 0;
   for (let p = 0; p < P; p++) {
     const dyp = dy + (<usize>(p * OHW) << 2);
     const ip = idx + (<usize>(p * OHW) << 2);
     const dxp = dx + (<usize>(p * HW) << 2);
+    // Zeroed plane by plane, just before its scatter: the plane is still in L1 for it (a whole run's planes zeroed
+    // first would be written out to memory and read back once they pass the L2's size).
+    memory.fill(dxp, 0, <usize>HW << 2);
     for (let o = 0; o < OHW; o++) {
       const i = load<i32>(at(ip, o));
       if (<u32>i >= <u32>HW) { bad++; continue; }

@@ -16,9 +16,9 @@ const [variantA, variantB] = args.filter((a, i) => !a.startsWith('--') && !['--o
 const quick = args.includes('--quick');
 const only = value('--only')?.split(',');
 const versus = value('--versus')?.split(',').map((p) => p.split(':'));
-const ROUNDS = quick ? 2 : +(process.env.PAIRED_ROUNDS ?? 11);   // single rounds spread widely on this host (2-thread ratios 1.3–2.3×): the median needs many
+const ROUNDS = quick ? 2 : 11;   // single rounds spread widely on this host (2-thread ratios 1.3–2.3×): the median needs many
 // Each round's measurement: shorter than a full-mode cell (2 s), as there are 2·ROUNDS of them per workload.
-const MODE = { ...(quick ? MODES.quick : MODES.full), maxTime: quick ? 0.15 : +(process.env.PAIRED_MAXTIME ?? 0.5), minSamples: 3 };
+const MODE = { ...(quick ? MODES.quick : MODES.full), maxTime: quick ? 0.15 : 0.5, minSamples: 3 };
 
 const emit = (obj) => process.stdout.write(`@@BENCH ${JSON.stringify(obj)}\n`);
 const median = (v) => { const s = [...v].sort((x, y) => x - y), m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
@@ -28,12 +28,13 @@ const adapterA = await (await import('./libs/simdnn.mjs?a')).create(variantA);
 const adapterB = versus ? adapterA : await (await import('./libs/simdnn.mjs?b')).create(variantB);
 emit({ type: 'pair', a: adapterA.info, b: adapterB.info });
 
-const byId = (id) => [...HOST_CALIBRATIONS, ...WORKLOADS].find((w) => w.id === id);
+const ALL = [...HOST_CALIBRATIONS, ...WORKLOADS];
+const byId = (id) => ALL.find((w) => w.id === id);
 /** Threads of a variant name such as 'simd:2' (1 without a count). */
 const threadsOf = (variant) => Number(variant.split(':')[1] ?? 1);
 // [workload timed first, workload timed second]: the same one on both configurations, or the --versus pairs.
 const runs = versus ? versus.map(([a, b]) => [byId(a), byId(b)])
-  : [...HOST_CALIBRATIONS, ...WORKLOADS].filter((wl) => only?.includes(wl.id)).map((wl) => [wl, wl]);
+  : ALL.filter((wl) => only?.includes(wl.id)).map((wl) => [wl, wl]);
 
 for (const [wlA, wlB] of runs) {
   const base = { type: 'paired', id: wlB.id, ...(versus ? { versus: wlA.id } : {}) };

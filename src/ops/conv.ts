@@ -2,7 +2,7 @@
 // formulation of assembly/conv.ts; conv1d is conv2d on [N, C, 1, L].
 import type { Engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
-import { splitRange, splitParts, queueChunks, runParts, planSplit, runTogether, MEMORY_BOUND_WEIGHT, type Parts, type Plan } from './parallel.js';
+import { splitRange, runParts, planSplit, runTogether, shareOut, MEMORY_BOUND_WEIGHT, type Parts, type Plan } from './parallel.js';
 import { checkOptional, checkTensor, fail, pair, posInt, nonNegInt, options, shapeStr, show } from './check.js';
 
 export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
@@ -143,7 +143,7 @@ function packedWeights(e: Engine, g: Geometry, w: Tensor, transposed: boolean, o
 
 /**
  * How conv work is shared out over threads: by images, or (one image) by output channels; `queued`: the parts are
- * chunks that the threads claim as they become free (queueChunks), else one fixed share per thread.
+ * chunks that the threads claim as they become free (shareOut), else one fixed share per thread.
  */
 type Split = Parts & { by: 'images' | 'channels' };
 
@@ -158,10 +158,7 @@ function worthSplitting(e: Engine, g: Geometry): boolean {
 /** perThread: the most image chunks per thread (fewer where each chunk owns a buffer of partial sums). */
 function split(e: Engine, g: Geometry, byChannelsOk: boolean, perThread?: number): Split | null {
   if (!worthSplitting(e, g)) return null;
-  if (g.N >= 2) {
-    const chunks = queueChunks(e, g.N, convFlops(g), 1, perThread);
-    return { by: 'images', parts: chunks ?? splitRange(g.N, e.threads), queued: chunks !== null };
-  }
+  if (g.N >= 2) return { by: 'images', ...shareOut(e, g.N, convFlops(g), 1, perThread) };
   if (byChannelsOk && g.groups === 1 && g.Cout >= 2 * e.threads) return { by: 'channels', parts: splitRange(g.Cout, e.threads), queued: false };
   return null;
 }
@@ -177,8 +174,7 @@ function forwardByColumns(e: Engine, g: Geometry, x: Tensor, w: Tensor, b: Tenso
   const prepared = e.scratch(bytes, `${op} (padded image)`, e.threads);   // a slot of its own, beside the threads'
   e.kernels.conv2d_prepare_image(x.offset, ...kernelArgs(g), prepared);
   const P = g.OH * g.OW, tiles = Math.ceil(P / 8);
-  const chunks = queueChunks(e, tiles, convFlops(g));
-  runParts(e, { parts: chunks ?? splitRange(tiles, e.threads), queued: chunks !== null }, op,
+  runParts(e, shareOut(e, tiles, convFlops(g)), op,
            e.kernels.sgemm_scratch_bytes(), (t0, n, _p, scratch) => ({
     fn: 'conv2d_forward_columns',
     args: [x.offset, w.offset, b ? b.offset : 0, y.offset, ...kernelArgs(g), prepared, 8 * t0, Math.min(P, 8 * (t0 + n)),
@@ -248,12 +244,11 @@ function backwardFilterWinograd(e: Engine, g: Geometry, dy: Tensor, x: Tensor, d
   const tileRows = g.N * Math.ceil(g.OH / 2), flops = 2 * g.N * g.Cout * g.Cin * 9 * g.OH * g.OW;
   // Queued as two chunks per thread when there is work for them (each chunk sums into its own block, added in
   // chunk order: the result depends on the thread count only), else one fixed share per thread.
-  const chunks = queueChunks(e, tileRows, flops, k.winograd_batch_rows(Math.max(g.Cin, g.Cout), g.OW), 2);
-  const parts = chunks ?? splitParts(e, tileRows, flops);
-  const sums = e.empty([parts.length * 16 * g.Cout * g.Cin], 'float32', op);
+  const parts = shareOut(e, tileRows, flops, k.winograd_batch_rows(Math.max(g.Cin, g.Cout), g.OW), 2);
+  const sums = e.empty([parts.parts.length * 16 * g.Cout * g.Cin], 'float32', op);
   temps.push(sums);
   const plan: Plan = {
-    parts: { parts, queued: chunks !== null }, flops, items: tileRows,
+    parts, flops, items: tileRows,
     scratchBytes: k.winograd_filter_scratch_bytes(g.Cin, g.Cout, g.OH, g.OW, tileRows),
     make: (r0, count, p, scratch) => ({
       fn: 'conv2d_winograd_filter',
@@ -261,7 +256,7 @@ function backwardFilterWinograd(e: Engine, g: Geometry, dy: Tensor, x: Tensor, d
              r0, r0 + count, scratch],
     }),
   };
-  return { plan, finish: () => k.winograd_filter_finish(sums.offset, parts.length, dw.offset, g.Cout, g.Cin) };
+  return { plan, finish: () => k.winograd_filter_finish(sums.offset, parts.parts.length, dw.offset, g.Cout, g.Cin) };
 }
 
 function forward(e: Engine, g: Geometry, x: Tensor, w: Tensor, b: Tensor | null, outShape: number[], op: string): Tensor {

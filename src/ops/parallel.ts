@@ -84,11 +84,16 @@ export function runSplit(e: Engine, n: number, flops: number, what: string, scra
 /** runSplit's share-out as a Plan, to run with other ops' (runTogether); perThread as for queueChunks. */
 export function planSplit(e: Engine, n: number, flops: number, scratchBytes: number,
                           job: (start: number, count: number, scratch: number) => Job, grain = 1, perThread?: number): Plan {
-  const chunks = queueChunks(e, n, flops, grain, perThread);
   return {
-    parts: { parts: chunks ?? splitParts(e, n, flops), queued: chunks !== null }, scratchBytes, flops, items: n,
+    parts: shareOut(e, n, flops, grain, perThread), scratchBytes, flops, items: n,
     make: (start, count, _part, scratch) => job(start, count, scratch),
   };
+}
+
+/** The parts an op of `flops` over n items runs as: queued chunks (queueChunks) where it has work for them, else splitParts. */
+export function shareOut(e: Engine, n: number, flops: number, grain = 1, perThread?: number): Parts {
+  const chunks = queueChunks(e, n, flops, grain, perThread);
+  return { parts: chunks ?? splitParts(e, n, flops), queued: chunks !== null };
 }
 
 /** How an op's work is shared out: chunks that the threads claim as they become free (queued), or one share per thread. */
@@ -134,9 +139,8 @@ export interface Plan {
  * plans one by one. Falls back to that when there are no worker threads, nothing is split, or the queue is too short.
  */
 export function runTogether(e: Engine, what: string, plans: Plan[]): void {
-  const split = plans.filter((p) => p.parts);
   const entries = plans.reduce((n, p) => n + (p.parts?.parts.length ?? 1), 0);
-  if (e.threads < 2 || split.length === 0 || plans.length === 1 || entries > QUEUE_ENTRIES) {
+  if (e.threads < 2 || !plans.some((p) => p.parts) || plans.length === 1 || entries > QUEUE_ENTRIES) {
     for (const p of plans) runParts(e, p.parts, what, p.scratchBytes, p.make);
     return;
   }

@@ -2,7 +2,7 @@
 import type { Engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
 import { checkShape, checkTensor, fail, options, pair, posInt, shapeStr } from './check.js';
-import { queueChunks, runParts, runSplit, splitParts, MEMORY_BOUND_WEIGHT } from './parallel.js';
+import { runParts, runSplit, shareOut, MEMORY_BOUND_WEIGHT } from './parallel.js';
 import { samePadding } from './conv.js';
 
 /**
@@ -131,21 +131,21 @@ export function maxPool2dBackward(e: Engine, dy: Tensor, indices: Tensor, xShape
   // Planes split over the threads (queued chunks when there is work for two per thread, else one share each); each
   // part counts its out-of-range indices into its own word.
   const OHW = dy.shape[2] * dy.shape[3], planes = N * C, flops = MEMORY_BOUND_WEIGHT * dx.size;
-  const chunks = queueChunks(e, planes, flops);
-  const parts = chunks ?? splitParts(e, planes, flops);
-  let bad = 0;
+  const parts = shareOut(e, planes, flops);
+  let bad = 0, counters: Tensor | null = null;
   try {
-    const counters = e.empty([parts.length], 'int32', op);
-    try {
-      runParts(e, { parts, queued: chunks !== null }, op, 0, (p0, n, p) => ({
-        fn: 'maxpool2d_backward',
-        args: [dy.offset + 4 * p0 * OHW, indices.offset + 4 * p0 * OHW, dx.offset + 4 * p0 * H * W, n, H * W, OHW, counters.offset + 4 * p],
-      }));
-      bad = (counters.view() as Int32Array).reduce((sum, v) => sum + v, 0);
-    } finally {
-      counters.dispose();
-    }
-  } catch (err) { dx.dispose(); throw err; }
+    const words = counters = e.empty([parts.parts.length], 'int32', op);
+    runParts(e, parts, op, 0, (p0, n, p) => ({
+      fn: 'maxpool2d_backward',
+      args: [dy.offset + 4 * p0 * OHW, indices.offset + 4 * p0 * OHW, dx.offset + 4 * p0 * H * W, n, H * W, OHW, words.offset + 4 * p],
+    }));
+    bad = (words.view() as Int32Array).reduce((sum, v) => sum + v, 0);
+  } catch (err) {
+    dx.dispose();
+    throw err;
+  } finally {
+    counters?.dispose();
+  }
   if (bad > 0) {
     dx.dispose();
     throw new Error(`${op}: indices must lie in [0, H·W = ${H * W}), got ${bad} outside that range`);

@@ -10,6 +10,7 @@ import { sgemm, sgemm_bias, sgemm_conv, sgemm_packed, sgemm_scratch_bytes, pack_
 import { at } from './vec';
 import { im2colPadded, col2im, padImage, paddedRows, writeGeometry, GEOMETRY_BYTES, PAD_ZEROS } from './im2col';
 import { depthwise_forward, depthwise_backward_data, depthwise_backward_filter, depthwise_scratch_bytes } from './depthwise';
+import { useDirect, directPrepare, directForward, directFilter, directTableBytes } from './conv-direct';
 
 /** Depthwise (one input channel per group, zero padding): the direct kernels of depthwise.ts. */
 // @ts-ignore: decorator
@@ -50,9 +51,15 @@ export function conv2d_scratch_bytes(N: i32, Cin: i32, H: i32, W: i32, Cout: i32
   const forward = GEOMETRY_BYTES + 64 + ((Cg * Hp * Wp * 4 + 64 + 15) & ~15);
   const image = (Cg * Hp * Wp * 4 + 64 + 15) & ~15;
   const backward = ((K * P * 4 + 15) & ~15) + ((K * Mg * 4 + 15) & ~15) + image;
-  const gemm = max(forward, backward) + sgemm_scratch_bytes();
+  const gemm = max(forward, backward) + max(sgemm_scratch_bytes(), directTableBytes(K, Cout));
   if (!isDepthwise(Cin, groups, mode)) return gemm;
   return max(gemm, depthwise_scratch_bytes(H, W, KH, KW, SH, SW, PT, PL, DH, DW, OH, OW));
+}
+
+/** 1 when conv2d_forward / conv2d_backward_filter run this geometry directly (conv-direct.ts), else 0. */
+export function conv2d_is_direct(Cin: i32, H: i32, W: i32, Cout: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32,
+                                 OH: i32, OW: i32, groups: i32): i32 {
+  return useDirect(Cin, Cout, KH, KW, SW, groups, isPointwise(KH, KW, SH, SW, PT, PL, H, W, OH, OW)) ? 1 : 0;
 }
 
 /** Rows and columns a GEMM computes once both are rounded up to whole micro-tiles (its padded area). */
@@ -78,6 +85,16 @@ export function conv2d_forward(x: usize, w: usize, b: usize, y: usize,
   const geometry = scratch;
   const image = scratch + GEOMETRY_BYTES + 64;                       // 64: room for loads reaching back
   const gemmScratch = image + ((<usize>(Cg * Hp * Wp) * 4 + 64 + 15) & ~15);
+  if (ASC_FEATURE_SIMD) {
+    if (useDirect(Cin, Cout, KH, KW, SW, groups, pointwise)) {
+      directPrepare(w, Cin, Cout, KH, KW, DH, DW, Hp, Wp, gemmScratch, true);
+      for (let n = 0; n < N; n++) {
+        padImage(x + (<usize>(n * Cin * H * W) << 2), Cin, H, W, PT, PL, mode, Hp, Wp, image);
+        directForward(image, Wp, SH, gemmScratch, K, Cout, b, y + (<usize>(n * Cout * P) << 2), OH, OW);
+      }
+      return;
+    }
+  }
   writeGeometry(geometry, Cg, Hp, Wp, KH, KW, SH, SW, DH, DW, OW);
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < groups; g++) {
@@ -227,6 +244,17 @@ export function conv2d_backward_filter(dy: usize, x: usize, dw: usize, db: usize
   const dwT = col + ((<usize>(K * P) * 4 + 15) & ~15);
   const image = dwT + ((<usize>(K * Mg) * 4 + 15) & ~15);
   const gemmScratch = image + ((<usize>(Cg * Hp * Wp) * 4 + 64 + 15) & ~15);
+  if (ASC_FEATURE_SIMD) {
+    if (useDirect(Cin, Cout, KH, KW, SW, groups, pointwise)) {
+      directPrepare(0, Cin, Cout, KH, KW, DH, DW, Hp, Wp, gemmScratch, false);
+      for (let n = 0; n < N; n++) {
+        padImage(x + (<usize>(n * Cin * H * W) << 2), Cin, H, W, PT, PL, mode, Hp, Wp, image);
+        directFilter(image, Wp, SH, gemmScratch, K, KW, DW, Cout, dy + (<usize>(n * Cout * P) << 2), OH, OW, dw, n > 0);
+      }
+      if (db) channel_sum(dy, N, Cout, P, 0, Cout, db);
+      return;
+    }
+  }
   // dW_g = Σ_n dY_g·colᵀ [Mg × K], or as its transpose col·dY_gᵀ [K × Mg] when that wastes much less of the
   // micro-tiles (few taps: a 1-channel 3×3 conv has K = 9, one full and one ninth-full 8-column panel).
   const transposed = paddedArea(K, Mg) * 5 < paddedArea(Mg, K) * 4;

@@ -2,7 +2,7 @@
 // allocates: scratch comes from the caller (TypeScript owns the memory).
 export { sgemm, sgemm_bias, sgemm_packed, sgemm_scratch_bytes, pack_a, pack_a_bytes, channel_sum } from './gemm';
 export { conv2d_winograd, winograd_pack_weights, winograd_weights_bytes, winograd_scratch_bytes, winograd_batch_rows, conv2d_winograd_filter, winograd_filter_finish, winograd_filter_scratch_bytes } from './winograd';
-export { conv2d_forward, conv2d_prepare_image, conv2d_forward_columns, conv2d_backward_data, conv2d_backward_filter, conv2d_backward_data_channels, conv2d_backward_filter_channels, conv2d_scratch_bytes, conv2d_pack_weights,
+export { conv2d_forward, conv2d_prepare_image, conv2d_forward_columns, conv2d_backward_data, conv2d_backward_filter, conv2d_backward_data_channels, conv2d_backward_filter_channels, conv2d_scratch_bytes, conv2d_pack_weights, conv2d_is_direct,
          conv2d_packed_bytes } from './conv';
 export { maxpool2d_forward, maxpool2d_backward, avgpool2d_forward, avgpool2d_backward,
          global_avgpool_forward, global_avgpool_backward } from './pool';

@@ -244,6 +244,38 @@ gradTest('conv2dBackward (GEMM blocking shapes)', BLOCKING.length, 1103, (rand) 
   };
 });
 
+// Shapes that the SIMD builds compute directly (few taps, K = Cin·KH·KW ≤ 27, unit column stride: assembly/conv-direct.ts):
+// output rows of 8-column blocks, a 4-column block and scalar leftovers, channel blocks of 4 with 1–3 left over, and dW in
+// blocks of up to 9 taps (K = 27: three full, K = 25: a partial third, K = 12: a partial second).
+const DIRECT = [
+  { x: [3, 1, 28, 28], w: [16, 1, 3, 3], opts: { padding: 1 }, what: 'MNIST first layer' },
+  { x: [2, 3, 10, 13], w: [6, 3, 3, 3], opts: { padding: 1 }, what: 'K = 27, OW = 13, 2 channels left over' },
+  { x: [2, 1, 9, 11], w: [5, 1, 5, 5], opts: { padding: 2, stride: [2, 1] }, what: 'K = 25, row stride 2' },
+  { x: [1, 2, 12, 21], w: [3, 2, 2, 3], opts: { padding: 1, dilation: [2, 1], paddingMode: 'reflect' }, what: 'K = 12, dilated rows, reflect' },
+  { x: [2, 3, 7, 6], w: [9, 3, 1, 3], opts: { padding: [0, 1], dilation: [1, 2], paddingMode: 'circular' }, what: 'dilated columns, circular' },
+];
+let directNext = 0;
+gradTest('conv2dBackward (direct few-tap shapes)', DIRECT.length, 1104, (rand) => {
+  const s = DIRECT[directNext++ % DIRECT.length];
+  const x = R.T(U(rand, R.prod(s.x)), s.x), w = R.T(U(rand, R.prod(s.w)), s.w);
+  const Co = s.w[0];
+  const b = R.T(U(rand, Co), [Co]);
+  const y = R.conv2d(x, w, b, s.opts);
+  const r = U(rand, y.data.length);
+  const f = () => R.conv2d(x, w, b, s.opts);
+  const atX = sample(rand, x.data.length, 128), atW = sample(rand, w.data.length, 128), atB = sample(rand, Co, 128);
+  const want = { dx: numGradAt(f, x.data, r, atX), dw: numGradAt(f, w.data, r, atW), db: numGradAt(f, b.data, r, atB) };
+  return {
+    desc: `${s.what}: x [${x.shape}] w [${w.shape}] ${J(s.opts)}`,
+    run(nn, keep) {
+      const g = keepAll(keep, nn.ops.conv2dBackward(keep(nn.tensor(r, y.shape)), tin(nn, keep, x), tin(nn, keep, w), s.opts));
+      check(g.dx, x.shape, want.dx, 'dx', atX);
+      check(g.dw, w.shape, want.dw, 'dw', atW);
+      check(g.db, [Co], want.db, 'db', atB);
+    },
+  };
+});
+
 gradTest('conv1dBackward', 50, 1102, (rand) => {
   const N = ri(rand, 1, 2);
   const { G, Cg, CoG } = groups(rand);

@@ -98,7 +98,12 @@ test('depthwise and row-crossing conv2d paths against the reference', async () =
     { x: [1, 4, 12, 30], w: [4, 1, 3, 3], opts: { groups: 4 } },                      // unpadded
     { x: [3, 2, 9, 14], w: [5, 2, 3, 3], opts: { padding: 1 } },                      // 8-column panels cross rows
     { x: [2, 3, 10, 28], w: [4, 3, 3, 3], opts: { stride: 2, padding: 1 } },
-    { x: [2, 1, 28, 28], w: [16, 1, 3, 3], opts: { padding: 1 } },                    // few taps: dWᵀ orientation
+    { x: [2, 1, 28, 28], w: [16, 1, 3, 3], opts: { padding: 1 } },                    // few taps: direct (SIMD)
+    // Direct (few taps, SIMD builds): 8- and 4-column blocks, scalar leftovers, 1–3 channels past a block of 4.
+    { x: [2, 3, 10, 13], w: [6, 3, 3, 3], opts: { padding: 1 } },
+    { x: [2, 1, 9, 11], w: [5, 1, 5, 5], opts: { padding: 2, stride: [2, 1] } },
+    { x: [1, 2, 12, 21], w: [3, 2, 2, 3], opts: { padding: 1, dilation: [2, 1], paddingMode: 'reflect' } },
+    { x: [1, 1, 20, 20], w: [12, 1, 3, 3], opts: { padding: 1 } },                    // one image: split by channels
   ];
   await checkNoLeak(nn, () => {
     for (const { x: xs, w: ws, opts } of cases) {

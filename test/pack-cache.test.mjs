@@ -8,8 +8,9 @@ test('packed weights follow the weight tensor: reuse, invalidation on update, re
   const nn = await getEngine();
   const packedBefore = nn.memory().packedBytes;
   await checkNoLeak(nn, () => {
-    const x = nn.tensor(Array.from({ length: 2 * 3 * 6 * 6 }, (_, i) => Math.sin(i)), [2, 3, 6, 6]);
-    const w = nn.tensor(Array.from({ length: 5 * 3 * 3 * 3 }, (_, i) => Math.cos(i)), [5, 3, 3, 3]);
+    // 4 input channels × 3×3 = 36 taps: a GEMM conv (≤ 27 taps run directly, with no packed weights).
+    const x = nn.tensor(Array.from({ length: 2 * 4 * 6 * 6 }, (_, i) => Math.sin(i)), [2, 4, 6, 6]);
+    const w = nn.tensor(Array.from({ length: 5 * 4 * 3 * 3 }, (_, i) => Math.cos(i)), [5, 4, 3, 3]);
     const y1 = nn.ops.conv2d(x, w, null, { padding: 1 });
     const packed = nn.memory().packedBytes;
     assert.ok(packed > packedBefore, 'the forward packed its weights');

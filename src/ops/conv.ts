@@ -151,6 +151,14 @@ function convFlops(g: Geometry): number {
   return 2 * g.N * g.Cout * (g.Cin / g.groups) * g.KH * g.KW * g.OH * g.OW;
 }
 
+/**
+ * Whether conv2d_forward and conv2d_backward_filter compute this geometry directly (few taps: assembly/conv-direct.ts)
+ * rather than as a GEMM. Such a conv then splits only by images or output channels, which leave its sums as they are.
+ */
+function isDirect(e: Engine, g: Geometry): boolean {
+  return e.kernels.conv2d_is_direct(g.Cin, g.H, g.W, g.Cout, g.KH, g.KW, g.SH, g.SW, g.PT, g.PL, g.OH, g.OW, g.groups) !== 0;
+}
+
 function worthSplitting(e: Engine, g: Geometry): boolean {
   return e.threads >= 2 && convFlops(g) >= e.minParallelFlops;
 }
@@ -265,12 +273,12 @@ function forward(e: Engine, g: Geometry, x: Tensor, w: Tensor, b: Tensor | null,
     forwardWinograd(e, g, x, w, b, y, op);
     return y;
   }
-  if (g.N === 1 && g.groups === 1 && worthSplitting(e, g) && g.OH * g.OW >= 16 * e.threads) {
+  if (g.N === 1 && g.groups === 1 && worthSplitting(e, g) && g.OH * g.OW >= 16 * e.threads && !isDirect(e, g)) {
     forwardByColumns(e, g, x, w, b, y, op);
     return y;
   }
   const s = split(e, g, true);
-  const packed = s?.by === 'channels' ? 0 : packedWeights(e, g, w, false, op);
+  const packed = s?.by === 'channels' || isDirect(e, g) ? 0 : packedWeights(e, g, w, false, op);
   const inImage = g.Cin * g.H * g.W * 4, outImage = g.Cout * g.OH * g.OW * 4, K = (g.Cin / g.groups) * g.KH * g.KW;
   runParts(e, s, op, e.kernels.conv2d_scratch_bytes(...kernelArgs(g)), (start, count, _p, scratch) => {
     // Images [start, start + count), or output channels [start, start + count) of the one image.
@@ -325,7 +333,7 @@ function backward(e: Engine, g: Geometry, dy: Tensor, x: Tensor, w: Tensor, flag
       })));
     } else if (grads.dx) work.push({ plan: backwardDataByImages(e, g, dy, w, grads.dx, op) });
     if (grads.dw && useWinograd(g)) work.push(backwardFilterWinograd(e, g, dy, x, grads.dw, op, temps));
-    else if (grads.dw && byInputChannels) {
+    else if (grads.dw && byInputChannels && !isDirect(e, g)) {
       e.parallel(byInputChannels.map(([c0, count], t) => ({
         fn: 'conv2d_backward_filter_channels',
         args: [dy.offset, x.offset, grads.dw!.offset, ...kernelArgs(g), c0, c0 + count, channelScratch(e, g, count, op, t)],

@@ -11,6 +11,8 @@ export interface Kernels {
   conv2d_scratch_bytes(...geometry: number[]): number;
   conv2d_pack_weights(w: Ptr, Cout: number, K: number, groups: number, transposed: number, dst: Ptr): void;
   conv2d_packed_bytes(Cout: number, K: number, groups: number, transposed: number): number;
+  conv2d_is_direct(Cin: number, H: number, W: number, Cout: number, KH: number, KW: number, SH: number, SW: number,
+                   PT: number, PL: number, OH: number, OW: number, groups: number): number;
   pack_a(A: Ptr, rsA: number, csA: number, M: number, K: number, dst: Ptr): void;
   pack_a_bytes(M: number, K: number): number;
   sgemm_packed(M: number, N: number, K: number, PA: Ptr, B: Ptr, rsB: number, csB: number,

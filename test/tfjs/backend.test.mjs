@@ -95,8 +95,9 @@ test('Conv2D filters and one-row matmul weights are packed once per value, not o
   };
   try {
     await checkNoLeak(nn, async () => {
-      const x = tf.tensor4d(Float32Array.from(uniform(rand, 2 * 6 * 6 * 3)), [2, 6, 6, 3]);
-      const f1 = tf.tensor4d(Float32Array.from(uniform(rand, 3 * 3 * 3 * 8)), [3, 3, 3, 8]);
+      // 4 input channels × 3×3 = 36 taps: a GEMM conv (≤ 27 taps run directly, with no packed weights).
+      const x = tf.tensor4d(Float32Array.from(uniform(rand, 2 * 6 * 6 * 4)), [2, 6, 6, 4]);
+      const f1 = tf.tensor4d(Float32Array.from(uniform(rand, 3 * 3 * 4 * 8)), [3, 3, 4, 8]);
       const y1 = tf.conv2d(x, f1, 1, 'same');
       assert.is(packs, 1, 'the first call packs the filter');
       const y2 = tf.conv2d(x, f1, 1, 'same');

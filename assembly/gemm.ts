@@ -225,6 +225,36 @@ function kernelSimd(kc: i32, pa: usize, pb: usize, C: usize, ldc: i32, mr: i32, 
   storeTile(tile, C, ldc, mr, nr, accumulate);
 }
 
+/**
+ * kernelSimd for a tile of one or two rows (the last rows when M is not a multiple of MR, such as 16 = 5 + 5 + 5 + 1):
+ * two rows of sums instead of MR, reading the same MR-row panel of A (its other rows are zero padding).
+ */
+function kernelNarrow(kc: i32, pa: usize, pb: usize, C: usize, ldc: i32, mr: i32, nr: i32, accumulate: bool,
+                      tile: usize, rowBias: usize, colBias: usize): void {
+  const z = f32x4.splat(0);
+  const cb0 = colBias ? v128.load(colBias) : z, cb1 = colBias ? v128.load(colBias, 16) : z;
+  let c00 = initRow(rowBias, cb0, 0), c01 = initRow(rowBias, cb1, 0);
+  let c10 = mr > 1 ? initRow(rowBias, cb0, 1) : z, c11 = mr > 1 ? initRow(rowBias, cb1, 1) : z;
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let a = v128.load32_splat(pa);
+    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
+    a = v128.load32_splat(pa, 4);
+    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
+    pa += MR << 2;
+    pb += NR << 2;
+  }
+  if (nr == NR) {
+    storeRow(C, c00, c01, accumulate);
+    if (mr > 1) storeRow(C + (<usize>ldc << 2), c10, c11, accumulate);
+    return;
+  }
+  v128.store(tile, c00); v128.store(tile, c01, 16);
+  v128.store(tile, c10, 32); v128.store(tile, c11, 48);
+  storeTile(tile, C, ldc, mr, nr, accumulate);
+}
+
 /** MR×8 micro-kernel, scalar: the tile accumulates in memory (the scalar build's reference speed). */
 function kernelScalar(kc: i32, pa: usize, pb: usize, C: usize, ldc: i32, mr: i32, nr: i32, accumulate: bool,
                       tile: usize, rowBias: usize, colBias: usize): void {
@@ -337,8 +367,10 @@ function gemm(M: i32, N: i32, K: i32, A: usize, rsA: i32, csA: i32, PA: usize,
             const pap = PA ? PA + (<usize>((i0 + ir) * K + k0 * MR) << 2) : pa + (<usize>(ir * kc) << 2);
             const rb = rowBias && k0 == 0 ? at(rowBias, i0 + ir) : 0;
             const cb = colBias && k0 == 0 ? at(colBias, j0 + jr) : 0;
-            if (ASC_FEATURE_SIMD) kernelSimd(kc, pap, pbp, cp, ldc, mr, nr, acc, tile, rb, cb);
-            else kernelScalar(kc, pap, pbp, cp, ldc, mr, nr, acc, tile, rb, cb);
+            if (ASC_FEATURE_SIMD) {
+              if (mr <= 2) kernelNarrow(kc, pap, pbp, cp, ldc, mr, nr, acc, tile, rb, cb);
+              else kernelSimd(kc, pap, pbp, cp, ldc, mr, nr, acc, tile, rb, cb);
+            } else kernelScalar(kc, pap, pbp, cp, ldc, mr, nr, acc, tile, rb, cb);
           }
         }
       }

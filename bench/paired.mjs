@@ -16,7 +16,9 @@ const [variantA, variantB] = args.filter((a, i) => !a.startsWith('--') && !['--o
 const quick = args.includes('--quick');
 const only = value('--only')?.split(',');
 const versus = value('--versus')?.split(',').map((p) => p.split(':'));
-const ROUNDS = quick ? 2 : 11;   // single rounds spread widely on this host (2-thread ratios 1.3–2.3×): the median needs many
+// Single rounds spread widely on this host (2-thread ratios 1.15–2.15× within one run): the median needs many. With 11
+// rounds, two runs of the same code minutes apart gave the train step 1.73× and 1.58×.
+const ROUNDS = quick ? 2 : 21;
 // Each round's measurement: shorter than a full-mode cell (2 s), as there are 2·ROUNDS of them per workload.
 const MODE = { ...(quick ? MODES.quick : MODES.full), maxTime: quick ? 0.15 : 0.5, minSamples: 3 };
 

@@ -165,11 +165,14 @@ function goals(libs, byId, m, pairs) {
 
 /** bench/paired.mjs's comparisons: two configurations timed alternately in one process. */
 function pairedSection(pairs, byId) {
+  // Rounds per workload, from the data (bench/paired.mjs: ROUNDS in full mode, 2 in quick mode).
+  const counts = [...new Set(pairs.flatMap((p) => Object.values(p.results ?? {}).map((r) => r.roundsA?.length).filter(Boolean)))];
+  const rounds = counts.length ? counts.sort((x, y) => x - y).join(' or ') : 'several';
   const out = ['## Paired comparisons (one process)', '',
     'The ratios between simdnn configurations (and between a backward pass and its own forward) that issues 3 and 5 set goals ' +
     'for, measured a second way: both configurations (or both passes) in one process (bench/paired.mjs), timed round by round ' +
-    'alternately (benchmark.js, ≥ 0.5 s per round; 11 ' +
-    'rounds, 2 in quick mode) on the same data. Ratio: the median over the rounds of the second configuration\'s speed over the ' +
+    `alternately (benchmark.js, ≥ 0.5 s per round; ${rounds} ` +
+    'rounds) on the same data. Ratio: the median over the rounds of the second configuration\'s speed over the ' +
     'first\'s; times: medians of the rounds\' medians. Host slowdowns lasting seconds to minutes hit both sides of a round alike, ' +
     'while separate processes run minutes apart. The goals above are judged on these ratios where they exist; the separate ' +
     'processes\' ratios are given beside them.', ''];
@@ -209,7 +212,7 @@ export function render(run) {
     'the core\'s f32x4 peak; its outputs pass the same checks. ' +
     '`†`: computed in a non-native way, see the notes. `✗`: the output failed the correctness check (the number is not comparable). ' +
     `\`⚠\`: other processes used more than ${BUSY} of a core on average while it was timed (from /proc/stat; the machine has 2 cores). ` +
-    'Regenerate with `npm run bench` (full, ≈ 25 min with 3 runs of the compared columns) or `npm run bench -- --quick` (< 2 min, few samples).', '');
+    'Regenerate with `npm run bench` (full, ≈ 40 min with 3 runs of the compared columns) or `npm run bench -- --quick` (< 2 min, few samples).', '');
 
   const header = ['workload', ...libs.map((l) => l.label)];
   const unit = (wl) => (wl.unit === 'gflops' ? 'GFLOP/s' : 'ms');

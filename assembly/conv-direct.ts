@@ -6,6 +6,7 @@
 //   forward:          y[m, oh, ow] = b[m] + Σ_t w[m, t] · xp[r(oh) + off_t + ow]
 //   backward filter:  dW[m, t] (+)= Σ_{oh, ow} dy[m, oh, ow] · xp[r(oh) + off_t + ow]
 // A run of ow is one vector; unit column stride makes each tap's four inputs adjacent too.
+// SIMD builds only (useDirect; the callers in conv.ts are compiled out of the scalar build).
 import { at, hsum, madd } from './vec';
 
 /** Longest K run directly (Cin = 3 with a 3×3 kernel). */
@@ -78,47 +79,45 @@ export function directForward(img: usize, Wp: i32, SH: i32, tables: usize, K: i3
       const row = img + (<usize>(oh * SH * Wp) << 2);
       const y0 = y + (<usize>((m0 * OH + oh) * OW) << 2);
       let ow = 0;
-      if (ASC_FEATURE_SIMD) {
-        for (; ow + 8 <= OW; ow += 8) {
-          let a00 = bias0, a01 = bias0, a10 = bias1, a11 = bias1, a20 = bias2, a21 = bias2, a30 = bias3, a31 = bias3;
-          const base = row + (<usize>ow << 2);
-          for (let t = 0; t < K; t++) {
-            const s = base + (<usize>load<i32>(tables + (<usize>t << 2)) << 2);
-            const x0 = v128.load(s), x1 = v128.load(s, 16);
-            const wt = wb + (<usize>t << 4);
-            let wv = v128.load32_splat(wt);
-            a00 = madd(wv, x0, a00); a01 = madd(wv, x1, a01);
-            wv = v128.load32_splat(wt, 4);
-            a10 = madd(wv, x0, a10); a11 = madd(wv, x1, a11);
-            wv = v128.load32_splat(wt, 8);
-            a20 = madd(wv, x0, a20); a21 = madd(wv, x1, a21);
-            wv = v128.load32_splat(wt, 12);
-            a30 = madd(wv, x0, a30); a31 = madd(wv, x1, a31);
-          }
-          const d = y0 + (<usize>ow << 2);
-          v128.store(d, a00); v128.store(d, a01, 16);
-          if (nm > 1) { v128.store(d + plane, a10); v128.store(d + plane, a11, 16); }
-          if (nm > 2) { v128.store(d + 2 * plane, a20); v128.store(d + 2 * plane, a21, 16); }
-          if (nm > 3) { v128.store(d + 3 * plane, a30); v128.store(d + 3 * plane, a31, 16); }
+      for (; ow + 8 <= OW; ow += 8) {
+        let a00 = bias0, a01 = bias0, a10 = bias1, a11 = bias1, a20 = bias2, a21 = bias2, a30 = bias3, a31 = bias3;
+        const base = row + (<usize>ow << 2);
+        for (let t = 0; t < K; t++) {
+          const s = base + (<usize>load<i32>(tables + (<usize>t << 2)) << 2);
+          const x0 = v128.load(s), x1 = v128.load(s, 16);
+          const wt = wb + (<usize>t << 4);
+          let wv = v128.load32_splat(wt);
+          a00 = madd(wv, x0, a00); a01 = madd(wv, x1, a01);
+          wv = v128.load32_splat(wt, 4);
+          a10 = madd(wv, x0, a10); a11 = madd(wv, x1, a11);
+          wv = v128.load32_splat(wt, 8);
+          a20 = madd(wv, x0, a20); a21 = madd(wv, x1, a21);
+          wv = v128.load32_splat(wt, 12);
+          a30 = madd(wv, x0, a30); a31 = madd(wv, x1, a31);
         }
-        if (ow + 4 <= OW) {
-          let a0 = bias0, a1 = bias1, a2 = bias2, a3 = bias3;
-          const base = row + (<usize>ow << 2);
-          for (let t = 0; t < K; t++) {
-            const x0 = v128.load(base + (<usize>load<i32>(tables + (<usize>t << 2)) << 2));
-            const wt = wb + (<usize>t << 4);
-            a0 = madd(v128.load32_splat(wt), x0, a0);
-            a1 = madd(v128.load32_splat(wt, 4), x0, a1);
-            a2 = madd(v128.load32_splat(wt, 8), x0, a2);
-            a3 = madd(v128.load32_splat(wt, 12), x0, a3);
-          }
-          const d = y0 + (<usize>ow << 2);
-          v128.store(d, a0);
-          if (nm > 1) v128.store(d + plane, a1);
-          if (nm > 2) v128.store(d + 2 * plane, a2);
-          if (nm > 3) v128.store(d + 3 * plane, a3);
-          ow += 4;
+        const d = y0 + (<usize>ow << 2);
+        v128.store(d, a00); v128.store(d, a01, 16);
+        if (nm > 1) { v128.store(d + plane, a10); v128.store(d + plane, a11, 16); }
+        if (nm > 2) { v128.store(d + 2 * plane, a20); v128.store(d + 2 * plane, a21, 16); }
+        if (nm > 3) { v128.store(d + 3 * plane, a30); v128.store(d + 3 * plane, a31, 16); }
+      }
+      if (ow + 4 <= OW) {
+        let a0 = bias0, a1 = bias1, a2 = bias2, a3 = bias3;
+        const base = row + (<usize>ow << 2);
+        for (let t = 0; t < K; t++) {
+          const x0 = v128.load(base + (<usize>load<i32>(tables + (<usize>t << 2)) << 2));
+          const wt = wb + (<usize>t << 4);
+          a0 = madd(v128.load32_splat(wt), x0, a0);
+          a1 = madd(v128.load32_splat(wt, 4), x0, a1);
+          a2 = madd(v128.load32_splat(wt, 8), x0, a2);
+          a3 = madd(v128.load32_splat(wt, 12), x0, a3);
         }
+        const d = y0 + (<usize>ow << 2);
+        v128.store(d, a0);
+        if (nm > 1) v128.store(d + plane, a1);
+        if (nm > 2) v128.store(d + 2 * plane, a2);
+        if (nm > 3) v128.store(d + 3 * plane, a3);
+        ow += 4;
       }
       for (; ow < OW; ow++) {
         const base = row + (<usize>ow << 2);
@@ -141,11 +140,9 @@ export function directForward(img: usize, Wp: i32, SH: i32, tables: usize, K: i3
  */
 export function directFilter(img: usize, Wp: i32, SH: i32, tables: usize, K: i32, KW: i32, DW: i32, Cout: i32,
                              dy: usize, OH: i32, OW: i32, dw: usize, accumulate: bool): void {
-  if (ASC_FEATURE_SIMD) {
-    if (KW == 3 && DW == 1) {
-      filterRowsOf3(img, Wp, SH, tables, K, Cout, dy, OH, OW, dw, accumulate);
-      return;
-    }
+  if (KW == 3 && DW == 1) {
+    filterRowsOf3(img, Wp, SH, tables, K, Cout, dy, OH, OW, dw, accumulate);
+    return;
   }
   for (let m = 0; m < Cout; m++) {
     const dym = dy + (<usize>(m * OH * OW) << 2);
@@ -169,20 +166,18 @@ export function directFilter(img: usize, Wp: i32, SH: i32, tables: usize, K: i32
         const row = img + (<usize>(oh * SH * Wp) << 2);
         const d = dym + (<usize>(oh * OW) << 2);
         let ow = 0;
-        if (ASC_FEATURE_SIMD) {
-          for (; ow + 4 <= OW; ow += 4) {
-            const g = v128.load(d + (<usize>ow << 2));
-            const s = row + (<usize>ow << 2);
-            a0 = madd(g, v128.load(s + o0), a0);
-            a1 = madd(g, v128.load(s + o1), a1);
-            a2 = madd(g, v128.load(s + o2), a2);
-            a3 = madd(g, v128.load(s + o3), a3);
-            a4 = madd(g, v128.load(s + o4), a4);
-            a5 = madd(g, v128.load(s + o5), a5);
-            a6 = madd(g, v128.load(s + o6), a6);
-            a7 = madd(g, v128.load(s + o7), a7);
-            a8 = madd(g, v128.load(s + o8), a8);
-          }
+        for (; ow + 4 <= OW; ow += 4) {
+          const g = v128.load(d + (<usize>ow << 2));
+          const s = row + (<usize>ow << 2);
+          a0 = madd(g, v128.load(s + o0), a0);
+          a1 = madd(g, v128.load(s + o1), a1);
+          a2 = madd(g, v128.load(s + o2), a2);
+          a3 = madd(g, v128.load(s + o3), a3);
+          a4 = madd(g, v128.load(s + o4), a4);
+          a5 = madd(g, v128.load(s + o5), a5);
+          a6 = madd(g, v128.load(s + o6), a6);
+          a7 = madd(g, v128.load(s + o7), a7);
+          a8 = madd(g, v128.load(s + o8), a8);
         }
         for (; ow < OW; ow++) {
           const g = load<f32>(d + (<usize>ow << 2));

@@ -9,6 +9,7 @@
 import { WORKLOADS, makeData } from './workloads.mjs';
 import { MODES, measure } from './measure.mjs';
 import { HOST_CALIBRATIONS, prepareHostCalibration } from './host-arith.mjs';
+import { stealMeter } from './load.mjs';
 
 const args = process.argv.slice(2);
 const value = (name) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
@@ -50,18 +51,21 @@ for (const [wlA, wlB] of runs) {
       await p.check();
       p.firstMs = performance.now() - t0;
     }
-    const ms = [[], []];
+    const ms = [[], []], steal = [[], []];
     for (let r = 0; r < ROUNDS; r++) {
       for (const [k, p] of prepared.entries()) {
         // The other configuration's worker threads poll for work for a few ms after its last job: let them sleep.
         await new Promise((resolve) => setTimeout(resolve, 20));
+        const stolen = stealMeter();
         ms[k].push((await measure(p, p.firstMs, MODE)).medianMs);
+        steal[k].push(stolen());
       }
     }
     // b over a as a speed, round by round: a's time over b's (× b's FLOPs over a's for two workloads).
     const work = versus ? (wlB.flops ?? 1) / (wlA.flops ?? 1) : 1;
     const ratio = median(ms[0].map((a, r) => (work * a) / ms[1][r]));
-    emit({ ...base, aMs: median(ms[0]), bMs: median(ms[1]), ratio, roundsA: ms[0], roundsB: ms[1] });
+    emit({ ...base, aMs: median(ms[0]), bMs: median(ms[1]), ratio, roundsA: ms[0], roundsB: ms[1],
+           ...(steal.flat().every((v) => v != null) ? { stealA: steal[0], stealB: steal[1] } : {}) });
   } catch (e) {
     emit({ ...base, error: String(e?.message ?? e).split('\n')[0].slice(0, 300) });
   } finally {

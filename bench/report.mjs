@@ -15,9 +15,12 @@ const CONV_FWD = ['S1', 'S2', 'S3', 'S4', 'S5', 'S6'];
 
 /** Cores' worth of CPU used by other processes while a workload was timed, above which a cell gets ⚠. */
 const BUSY = 0.25;
+/** Rounds whose two sides both had less than this share of the vCPUs' time stolen (pairedSection's last column). */
+const CALM = 0.05;
 const fmt = (v) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v >= 0.01 ? v.toFixed(3) : v.toPrecision(2));
 const fmtRatio = (v) => `${v >= 0.1 ? v.toFixed(2) : v.toPrecision(2)}×`;
 const geomean = (a) => (a.length ? Math.exp(a.reduce((s, v) => s + Math.log(v), 0) / a.length) : NaN);
+const median = (v) => { const s = [...v].sort((x, y) => x - y), m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 
 /** Adds perf (GFLOP/s or ms), spread (%) and the check verdict to every result. */
 export function evaluate(libs, workloads) {
@@ -178,13 +181,28 @@ function pairedSection(pairs, byId) {
     'processes\' ratios are given beside them.', ''];
   for (const p of pairs) {
     out.push(`**${p.label}** — \`${p.command}\`${p.durationS != null ? `, ${p.durationS.toFixed(0)} s` : ''}${p.error ? `; the process failed: ${p.error}` : ''}`, '');
-    out.push(table(['workload', 'first (ms)', 'second (ms)', 'speed-up (median)', 'per round (min – max)'], Object.values(p.results).map((r) => {
+    const results = Object.values(p.results);
+    const withSteal = results.some((r) => r.stealA);
+    out.push(table(['workload', 'first (ms)', 'second (ms)', 'speed-up (median)', 'per round (min – max)',
+                    ...(withSteal ? ['host steal, first / second (median)', `speed-up over rounds with < ${100 * CALM} % steal (rounds)`] : [])],
+    results.map((r) => {
       const label = (r.versus ? `${byId[r.versus]?.label ?? r.versus} → ` : '') + (byId[r.id]?.label ?? HOST_CALIBRATIONS.find((c) => c.id === r.id)?.label ?? r.id);
-      if (r.error) return [label, 'error', r.error, '', ''];
+      if (r.error) return [label, 'error', r.error, '', '', ...(withSteal ? ['', ''] : [])];
       const work = r.versus ? (byId[r.id]?.flops ?? 1) / (byId[r.versus]?.flops ?? 1) : 1;   // GFLOP/s ratio for two workloads
       const per = r.roundsA.map((a, i) => (work * a) / r.roundsB[i]);
-      return [label, fmt(r.aMs), fmt(r.bMs), `${r.ratio.toFixed(2)}×`, `${Math.min(...per).toFixed(2)} – ${Math.max(...per).toFixed(2)}×`];
+      const cells = [label, fmt(r.aMs), fmt(r.bMs), `${r.ratio.toFixed(2)}×`, `${Math.min(...per).toFixed(2)} – ${Math.max(...per).toFixed(2)}×`];
+      if (!withSteal) return cells;
+      if (!r.stealA) return [...cells, '', ''];
+      const calm = per.filter((_, i) => r.stealA[i] < CALM && r.stealB[i] < CALM);
+      const pct = (v) => `${(100 * median(v)).toFixed(0)} %`;
+      return [...cells, `${pct(r.stealA)} / ${pct(r.stealB)}`, calm.length ? `${median(calm).toFixed(2)}× (${calm.length})` : '– (0)'];
     })), '');
+  }
+  if (pairs.some((p) => Object.values(p.results ?? {}).some((r) => r.stealA))) {
+    out.push('Host steal: the share of the two vCPUs\' time that the hypervisor gave to other guests while a side was timed (/proc/stat). ' +
+      'It comes and goes over seconds (4–30 % within minutes on this host). A vCPU taken away in the middle of a split op stalls it ' +
+      'until the vCPU returns, so it costs two threads more than one. The last column is for diagnosis only: the goals are judged ' +
+      'on the median over all rounds.', '');
   }
   return out.join('\n');
 }

@@ -312,41 +312,57 @@ export function conv2d_winograd_filter(x: usize, dy: usize, M: usize, Cin: i32, 
   }
 }
 
-/** dW = Aᵀ(Σ_p M_p)A for every (o, c): `parts` partial sums 16·Cout·Cin floats apart, added in order. */
-export function winograd_filter_finish(M: usize, parts: i32, dw: usize, Cout: i32, Cin: i32): void {
+/**
+ * dW = Aᵀ(Σ_p M_p)A for the pairs (o, c) = oc in [first, end) (all: 0, Cout·Cin): `parts` partial sums 16·Cout·Cin
+ * floats apart, added in order. Pairs are independent: threads may finish disjoint ranges at once.
+ */
+export function winograd_filter_finish(M: usize, parts: i32, dw: usize, Cout: i32, Cin: i32, first: i32, end: i32): void {
   const n = Cout * Cin;
-  let oc = 0;
+  let oc = first;
   // Four (o, c) pairs per vector (they sit side by side in each M_ξ), the same operations lane by lane.
-  if (ASC_FEATURE_SIMD) for (; oc + 4 <= n; oc += 4) finishFour(M, parts, n, oc, dw + (<usize>(oc * 9) << 2));
-  for (; oc < n; oc++) finishOne(M, parts, n, oc, dw + (<usize>(oc * 9) << 2));
+  if (ASC_FEATURE_SIMD) for (; oc + 4 <= end; oc += 4) finishFour(M, parts, n, oc, dw + (<usize>(oc * 9) << 2));
+  for (; oc < end; oc++) finishOne(M, parts, n, oc, dw + (<usize>(oc * 9) << 2));
 }
 
-/** Columns j of Aᵀm for four pairs: rows a, b, c of 3 × 4 vectors (static, 192 bytes). */
-const FINISH_ROWS = memory.data(12 * 16, 16);
+/** Σ_p of the vector at q in each of the `parts` partial sums, `stride` bytes apart, added in order. */
+// @ts-ignore: decorator
+@inline function partsSum(q: usize, parts: i32, stride: usize): v128 {
+  let m = f32x4.splat(0);
+  for (let p = 0; p < parts; p++) m = f32x4.add(m, v128.load(q + <usize>p * stride));
+  return m;
+}
 
-/** finishOne for pairs oc … oc + 3, four lanes at a time; out: pair oc's nine taps, the others 9 floats apart. */
+/**
+ * finishOne for pairs oc … oc + 3, four lanes at a time; out: pair oc's nine taps, the others 9 floats apart. Column j
+ * of Aᵀm gives rows a_j, b_j, c_j; tap (r, s) of row r = (r_0 + r_1 + r_2, r_1 − r_2, r_1 + r_2 + r_3), summed here as
+ * the columns come (same order of additions as finishOne), in registers: threads may run this at once.
+ */
 function finishFour(M: usize, parts: i32, n: i32, oc: i32, out: usize): void {
-  const stride = <usize>(16 * n) << 2, xs = <usize>n << 2, u = FINISH_ROWS;
+  const stride = <usize>(16 * n) << 2, xs = <usize>n << 2, q = at(M, oc);
+  const z = f32x4.splat(0);
+  let a0 = z, a1 = z, a2 = z, b0 = z, b1 = z, b2 = z, c0 = z, c1 = z, c2 = z;
   for (let j = 0; j < 4; j++) {
-    let m0 = f32x4.splat(0), m1 = f32x4.splat(0), m2 = f32x4.splat(0), m3 = f32x4.splat(0);
-    for (let p = 0; p < parts; p++) {
-      const q = at(M + <usize>p * stride, oc) + <usize>j * xs;
-      m0 = f32x4.add(m0, v128.load(q)); m1 = f32x4.add(m1, v128.load(q + 4 * xs));
-      m2 = f32x4.add(m2, v128.load(q + 8 * xs)); m3 = f32x4.add(m3, v128.load(q + 12 * xs));
+    const qj = q + <usize>j * xs;
+    const m0 = partsSum(qj, parts, stride), m1 = partsSum(qj + 4 * xs, parts, stride);
+    const m2 = partsSum(qj + 8 * xs, parts, stride), m3 = partsSum(qj + 12 * xs, parts, stride);
+    const a = f32x4.add(f32x4.add(m0, m1), m2), b = f32x4.sub(m1, m2), c = f32x4.add(f32x4.add(m1, m2), m3);
+    if (j == 0) {
+      a0 = a; b0 = b; c0 = c;
+    } else if (j == 1) {
+      a0 = f32x4.add(a0, a); a1 = a; a2 = a;
+      b0 = f32x4.add(b0, b); b1 = b; b2 = b;
+      c0 = f32x4.add(c0, c); c1 = c; c2 = c;
+    } else if (j == 2) {
+      a0 = f32x4.add(a0, a); a1 = f32x4.sub(a1, a); a2 = f32x4.add(a2, a);
+      b0 = f32x4.add(b0, b); b1 = f32x4.sub(b1, b); b2 = f32x4.add(b2, b);
+      c0 = f32x4.add(c0, c); c1 = f32x4.sub(c1, c); c2 = f32x4.add(c2, c);
+    } else {
+      a2 = f32x4.add(a2, a); b2 = f32x4.add(b2, b); c2 = f32x4.add(c2, c);
     }
-    const r = u + (<usize>j << 4);
-    v128.store(r, f32x4.add(f32x4.add(m0, m1), m2));
-    v128.store(r, f32x4.sub(m1, m2), 64);
-    v128.store(r, f32x4.add(f32x4.add(m1, m2), m3), 128);
   }
-  for (let i = 0; i < 3; i++) {
-    const r = u + (<usize>i << 6);
-    const v0 = v128.load(r), v1 = v128.load(r, 16), v2 = v128.load(r, 32), v3 = v128.load(r, 48);
-    const o = out + (<usize>(3 * i) << 2);
-    storeLanes(o, f32x4.add(f32x4.add(v0, v1), v2));
-    storeLanes(o + 4, f32x4.sub(v1, v2));
-    storeLanes(o + 8, f32x4.add(f32x4.add(v1, v2), v3));
-  }
+  storeLanes(out, a0); storeLanes(out + 4, a1); storeLanes(out + 8, a2);
+  storeLanes(out + 12, b0); storeLanes(out + 16, b1); storeLanes(out + 20, b2);
+  storeLanes(out + 24, c0); storeLanes(out + 28, c1); storeLanes(out + 32, c2);
 }
 
 /** Lane l of v to p + 36·l (tap p of pair l: pairs are 9 floats apart). */

@@ -2,7 +2,7 @@
 // formulation of assembly/conv.ts; conv1d is conv2d on [N, C, 1, L].
 import type { Engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
-import { splitRange, runParts, planSplit, runTogether, shareOut, MEMORY_BOUND_WEIGHT, type Parts, type Plan } from './parallel.js';
+import { splitRange, runParts, runSplit, planSplit, runTogether, shareOut, MEMORY_BOUND_WEIGHT, type Parts, type Plan } from './parallel.js';
 import { checkOptional, checkTensor, fail, pair, posInt, nonNegInt, options, shapeStr, show } from './check.js';
 
 export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
@@ -264,7 +264,14 @@ function backwardFilterWinograd(e: Engine, g: Geometry, dy: Tensor, x: Tensor, d
              r0, r0 + count, scratch],
     }),
   };
-  return { plan, finish: () => k.winograd_filter_finish(sums.offset, parts.parts.length, dw.offset, g.Cout, g.Cin) };
+  // The transform into dW reads every part's sums (16·parts floats per pair): with several parts on a large layer (S3:
+  // 4 × 1 MB) it is worth splitting too, by runs of four pairs (one vector); pairs are independent.
+  const pairs = g.Cout * g.Cin, nParts = parts.parts.length;
+  const finish = () => runSplit(e, Math.ceil(pairs / 4), MEMORY_BOUND_WEIGHT * 16 * nParts * pairs, op, 0, (q0, count) => ({
+    fn: 'winograd_filter_finish',
+    args: [sums.offset, nParts, dw.offset, g.Cout, g.Cin, 4 * q0, Math.min(pairs, 4 * (q0 + count))],
+  }));
+  return { plan, finish };
 }
 
 function forward(e: Engine, g: Geometry, x: Tensor, w: Tensor, b: Tensor | null, outShape: number[], op: string): Tensor {

@@ -28,7 +28,7 @@ export interface Kernels {
   winograd_scratch_bytes(Cin: number, Cout: number, OH: number, OW: number, tileRows: number): number;
   winograd_batch_rows(Cin: number, OW: number): number;
   winograd_filter_scratch_bytes(Cin: number, Cout: number, OH: number, OW: number, tileRows: number): number;
-  winograd_filter_finish(M: Ptr, parts: number, dw: Ptr, Cout: number, Cin: number): void;
+  winograd_filter_finish(M: Ptr, parts: number, dw: Ptr, Cout: number, Cin: number, first: number, end: number): void;
   maxpool2d_forward(x: Ptr, y: Ptr, idx: Ptr, P: number, H: number, W: number, KH: number, KW: number,
                     SH: number, SW: number, PH: number, PW: number, DH: number, DW: number, OH: number, OW: number): void;
   maxpool2d_backward(dy: Ptr, idx: Ptr, dx: Ptr, P: number, HW: number, OHW: number, badOut: Ptr): number;

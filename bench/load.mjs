@@ -31,7 +31,7 @@ export function stealMeter() {
     if (!f0 || !f1 || f0.length < 8) return null;
     const d = f1.map((v, i) => v - f0[i]), total = d.reduce((s, v) => s + v, 0);
     return total > 0 ? d[7] / total : null;
-  }
+  };
 }
 
 export function loadMeter() {

@@ -7,7 +7,8 @@ export const MODES = {
   full: { maxTime: 2, minSamples: 5, slowMs: 1000, slowRuns: 3 },
 };
 
-const median = (a) => {
+/** The median of a list of numbers (the mean of the middle two for an even count). */
+export const median = (a) => {
   const s = [...a].sort((x, y) => x - y);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;

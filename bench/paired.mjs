@@ -7,7 +7,7 @@
 // Here each round times a with benchmark.js, then b, on the same data; a workload's ratio is the median over the
 // rounds of b's speed over a's, and its times the medians of the rounds' medians. Prints `@@BENCH {json}` lines.
 import { WORKLOADS, makeData } from './workloads.mjs';
-import { MODES, measure } from './measure.mjs';
+import { MODES, measure, median } from './measure.mjs';
 import { HOST_CALIBRATIONS, prepareHostCalibration } from './host-arith.mjs';
 import { stealMeter } from './load.mjs';
 
@@ -24,7 +24,6 @@ const ROUNDS = quick ? 2 : 21;
 const MODE = { ...(quick ? MODES.quick : MODES.full), maxTime: quick ? 0.15 : 0.5, minSamples: 3 };
 
 const emit = (obj) => process.stdout.write(`@@BENCH ${JSON.stringify(obj)}\n`);
-const median = (v) => { const s = [...v].sort((x, y) => x - y), m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 
 // The adapter keeps its engine in module state: one module instance per configuration.
 const adapterA = await (await import('./libs/simdnn.mjs?a')).create(variantA);

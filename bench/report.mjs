@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compare, TOLERANCE } from './check.mjs';
 import { machineLine } from './machine.mjs';
-import { runCount } from './measure.mjs';
+import { median, runCount } from './measure.mjs';
 import { tfjsSection, withoutTfjs } from './tfjs-report.mjs';
 import { HOST_ARITH, HOST_STREAM, HOST_CALIBRATIONS } from './host-arith.mjs';
 
@@ -20,7 +20,6 @@ const CALM = 0.05;
 const fmt = (v) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v >= 0.01 ? v.toFixed(3) : v.toPrecision(2));
 const fmtRatio = (v) => `${v >= 0.1 ? v.toFixed(2) : v.toPrecision(2)}×`;
 const geomean = (a) => (a.length ? Math.exp(a.reduce((s, v) => s + Math.log(v), 0) / a.length) : NaN);
-const median = (v) => { const s = [...v].sort((x, y) => x - y), m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 
 /** Adds perf (GFLOP/s or ms), spread (%) and the check verdict to every result. */
 export function evaluate(libs, workloads) {

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { init } from 'simdnn';
-import { taperedRange } from '../dist/ops/parallel.js';
+import { queueChunks, taperedRange } from '../dist/ops/parallel.js';
 import { BACKEND, assertClose, checkNoLeak, disposeAll, rng, spyKernels } from './helpers.mjs';
 
 const backend = BACKEND === 'auto' ? 'simd' : BACKEND;
@@ -104,6 +104,29 @@ test('queued chunks of whole batches shrink toward the end, cover every item onc
   }
   // 1.5× the mean down to 0.5×: 448 items in 8 runs start at 81 (≈ 1.45 × 56) and end at 31 (≈ 0.55 × 56).
   assert.equal(taperedRange(448, 8).map(([, c]) => c), [81, 73, 67, 59, 53, 45, 39, 31]);
+});
+
+test('an op is queued as a whole number of chunks per thread, covering every item once', () => {
+  // Winograd forward of 16 → 32 channels, 14² at batch 32: 224 tile rows in batches of 36, 57.8 MFLOP. Seven chunks (one
+  // per batch) left one of two threads a fourth while the other waited; now eight of 28 rows.
+  assert.equal(queueChunks({ threads: 2, minParallelFlops: 2e6 }, 224, 57.8e6, 36), Array.from({ length: 8 }, (_, k) => [28 * k, 28]));
+  const rand = rng(5);
+  for (let trial = 0; trial < 400; trial++) {
+    const threads = 2 + (trial % 3), n = 1 + Math.floor(rand() * 600), grain = 1 + Math.floor(rand() * 40);
+    const flops = Math.floor(rand() * 80e6), perThread = 1 + Math.floor(rand() * 4);
+    const chunks = queueChunks({ threads, minParallelFlops: 2e6 }, n, flops, grain, perThread);
+    const what = `n ${n}, grain ${grain}, ${flops} flops, ${threads} threads, ${perThread} per thread`;
+    if (!chunks) continue;
+    assert.is(chunks.length % threads, 0, `${what}: ${chunks.length} chunks`);
+    assert.ok(chunks.length >= 2 * threads && chunks.length <= perThread * threads, `${what}: ${chunks.length} chunks`);
+    let next = 0;
+    for (const [start, count] of chunks) {
+      assert.is(start, next, `${what}: contiguous`);
+      assert.ok(count >= 1, `${what}: a chunk of ${count}`);
+      next += count;
+    }
+    assert.is(next, n, `${what}: all covered`);
+  }
 });
 
 test('ops with enough work run as queued chunks that free threads claim; results equal 1 thread exactly', async () => {

@@ -36,15 +36,21 @@ const CHUNK_FLOPS = 2e6;
 
 /**
  * The chunks [start, count] an op of `flops` over n items is queued as (Engine.parallelChunks): up to `perThread`
- * per thread, whole runs of `grain` items (a kernel's batch) where there are enough of them, each with CHUNK_FLOPS of
- * work or more; null when that leaves fewer than two per thread (claiming them would balance worse than fixed
- * shares) or the op is not split at all. The chunks depend only on the thread count, never on which thread runs which.
+ * per thread and a multiple of the thread count, whole runs of `grain` items (a kernel's batch) where there are enough
+ * of them, each with about CHUNK_FLOPS of work or more; null when that leaves fewer than two per thread (claiming them
+ * would balance worse than fixed shares) or the op is not split at all. The chunks depend only on the thread count,
+ * never on which thread runs which.
  */
 export function queueChunks(e: Engine, n: number, flops: number, grain = 1, perThread = CHUNKS_PER_THREAD): [number, number][] | null {
   if (splitParts(e, n, flops).length === 1) return null;
   const units = Math.ceil(n / grain);
-  const chunks = Math.min(QUEUE_ENTRIES, perThread * e.threads, Math.floor(flops / CHUNK_FLOPS), units);
-  if (chunks < 2 * e.threads) return null;
+  const most = Math.min(QUEUE_ENTRIES, perThread * e.threads, Math.floor(flops / CHUNK_FLOPS), units);
+  if (most < 2 * e.threads) return null;
+  // A whole number of chunks per thread: 7 even chunks over two threads leave one thread a fourth chunk while the other
+  // waits (a Winograd conv at batch 32 has 7 batches of tile rows: 1.2–1.5× at 2 threads). Rounded up where there are
+  // items for it (chunks then fall a little under a grain or CHUNK_FLOPS), else down.
+  const up = Math.ceil(most / e.threads) * e.threads;
+  const chunks = up <= Math.min(n, QUEUE_ENTRIES) ? up : Math.floor(most / e.threads) * e.threads;
   // Whole grains, in tapered runs, when each chunk gets two or more; else even runs of items (whole grains would leave
   // a ragged last chunk, such as 9 + 9 + 9 + 1 tile rows, and the thread that claims two big ones finishes last; tapered
   // runs of items would cut the kernel's batches smaller: S3's 5, 5, 4, 4, 3, 3, 2, 2 tile rows ran 0.8× as fast).

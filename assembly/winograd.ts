@@ -68,6 +68,25 @@ export function winograd_pack_weights(w: usize, Cout: i32, Cin: i32, flipped: i3
   return max(1, batchTiles(Cin) / tw);
 }
 
+/**
+ * Floats from one ξ's matrix [C × T] of a batch to the next's: C·T rounded up to a cache line, plus one more line
+ * when that makes an even number of lines. The input and output transforms write (or read) all 16 matrices at once,
+ * and with C·T·4 bytes a multiple of 4 KB (32×32 maps: T = 256 tiles) the 16 streams fell into the same L1 sets:
+ * convolutions ran at 0.65–0.75 of their speed on 30² or 34² maps. An odd number of lines puts the 16 streams'
+ * starting points in 16 different sets, modulo 4 KB and modulo 64 KB alike.
+ */
+// @ts-ignore: decorator
+@inline function xiStride(C: i32, T: i32): i32 {
+  const s = (C * T + 15) & ~15;
+  return (s >> 4) & 1 ? s : s + 16;
+}
+
+/** Floats of the 16 matrices of a batch of up to `tiles` tiles, for C channels. */
+// @ts-ignore: decorator
+@inline function xiFloats(C: i32, tiles: i32): i32 {
+  return 16 * (C * tiles + 32);
+}
+
 /** Tile rows conv2d_winograd transforms and multiplies as one batch (the grain worth giving a thread). */
 export function winograd_batch_rows(Cin: i32, OW: i32): i32 {
   return batchRows(Cin, (OW + 1) >> 1);
@@ -78,7 +97,7 @@ export function winograd_scratch_bytes(Cin: i32, Cout: i32, OH: i32, OW: i32, ti
   const th = (OH + 1) >> 1, tw = (OW + 1) >> 1;
   const Hp = 2 * th + 2, Wp = 2 * tw + 2 + 8;
   const tiles = min(batchRows(Cin, tw), tileRows) * tw;
-  return ((Cin * Hp * Wp * 4 + 15) & ~15) + 16 * Cin * tiles * 4 + 16 * Cout * tiles * 4 + sgemm_scratch_bytes();
+  return ((Cin * Hp * Wp * 4 + 15) & ~15) + xiFloats(Cin, tiles) * 4 + xiFloats(Cout, tiles) * 4 + sgemm_scratch_bytes();
 }
 
 /**
@@ -92,31 +111,31 @@ export function conv2d_winograd(x: usize, U: usize, b: usize, y: usize, Cin: i32
   const R = min(batchRows(Cin, tw), g1 - g0);
   const img = scratch;
   const V = img + ((<usize>(Cin * Hp * Wp) * 4 + 15) & ~15);
-  const M = V + (<usize>(16 * Cin * R * tw) << 2);
-  const gemmScratch = M + (<usize>(16 * Cout * R * tw) << 2);
+  const M = V + (<usize>xiFloats(Cin, R * tw) << 2);
+  const gemmScratch = M + (<usize>xiFloats(Cout, R * tw) << 2);
   const ub = pack_a_bytes(Cout, Cin);
   let padded = -1;
   // Batches of up to R tile rows, across image boundaries (a 14×14 output is only 49 tiles).
   for (let gb = g0; gb < g1; gb += R) {
-    const rows = min(R, g1 - gb), T = rows * tw;
+    const rows = min(R, g1 - gb), T = rows * tw, Vs = xiStride(Cin, T), Ms = xiStride(Cout, T);
     for (let r = 0; r < rows; r++) {
       const g = gb + r, n = g / th, ty = g - n * th;
       if (padded != n) {
         padShare(x + (<usize>(n * Cin * H * W) << 2), Cin, H, W, PT, PL, mode, Hp, Wp, img, g0, g1, n, th, 2);
         padded = n;
       }
-      inputRows(img, Cin, Hp, Wp, ty, tw, V, T, r);
+      inputRows(img, Cin, Hp, Wp, ty, tw, V, T, Vs, r);
     }
     for (let xi = 0; xi < 16; xi++) {
-      sgemm_packed(Cout, T, Cin, U + <usize>(xi * ub), V + (<usize>(xi * Cin * T) << 2), T, 1,
-                   M + (<usize>(xi * Cout * T) << 2), T, 0, gemmScratch, 0);
+      sgemm_packed(Cout, T, Cin, U + <usize>(xi * ub), V + (<usize>(xi * Vs) << 2), T, 1,
+                   M + (<usize>(xi * Ms) << 2), T, 0, gemmScratch, 0);
     }
     for (let r = 0; r < rows; r++) {
       const g = gb + r, n = g / th, ty = g - n * th;
       const yn = y + (<usize>(n * Cout * OH * OW) << 2);
       for (let o = 0; o < Cout; o++) {
         const bias: f32 = b ? load<f32>(at(b, o)) : 0;
-        outputRow(M + (<usize>(o * T + r * tw) << 2), Cout * T, yn + (<usize>(o * OH * OW) << 2), 2 * ty, OH, OW, tw, bias);
+        outputRow(M + (<usize>(o * T + r * tw) << 2), Ms, yn + (<usize>(o * OH * OW) << 2), 2 * ty, OH, OW, tw, bias);
       }
     }
   }
@@ -132,10 +151,10 @@ function padShare(src: usize, C: i32, H: i32, W: i32, PT: i32, PL: i32, mode: i3
   padRows(src, C, H, W, PT, PL, mode, Hp, Wp, dst, 2 * ty0, 2 * ty1 + extra);
 }
 
-/** V_ξ of tile row ty of every channel of the padded image img, as row r of a batch of T tiles. */
-function inputRows(img: usize, Cin: i32, Hp: i32, Wp: i32, ty: i32, tw: i32, V: usize, T: i32, r: i32): void {
+/** V_ξ (xiStride Vs apart) of tile row ty of every channel of the padded image img, as row r of a batch of T tiles. */
+function inputRows(img: usize, Cin: i32, Hp: i32, Wp: i32, ty: i32, tw: i32, V: usize, T: i32, Vs: i32, r: i32): void {
   for (let c = 0; c < Cin; c++) {
-    inputRow(img + (<usize>((c * Hp + 2 * ty) * Wp) << 2), Wp, tw, V + (<usize>(c * T + r * tw) << 2), Cin * T);
+    inputRow(img + (<usize>((c * Hp + 2 * ty) * Wp) << 2), Wp, tw, V + (<usize>(c * T + r * tw) << 2), Vs);
   }
 }
 
@@ -267,8 +286,8 @@ export function winograd_filter_scratch_bytes(Cin: i32, Cout: i32, OH: i32, OW: 
   const th = (OH + 1) >> 1, tw = (OW + 1) >> 1;
   const Hp = 2 * th + 2, Wp = 2 * tw + 2 + 8, dyW = 2 * tw + 8;
   const tiles = min(batchRows(max(Cin, Cout), tw), tileRows) * tw;
-  return ((Cin * Hp * Wp * 4 + 15) & ~15) + ((Cout * 2 * th * dyW * 4 + 15) & ~15) + 16 * (Cin + Cout) * tiles * 4 +
-         sgemm_scratch_bytes();
+  return ((Cin * Hp * Wp * 4 + 15) & ~15) + ((Cout * 2 * th * dyW * 4 + 15) & ~15) +
+         (xiFloats(Cin, tiles) + xiFloats(Cout, tiles)) * 4 + sgemm_scratch_bytes();
 }
 
 /**
@@ -287,11 +306,11 @@ export function conv2d_winograd_filter(x: usize, dy: usize, M: usize, Cin: i32, 
   const img = scratch;
   const dyp = img + ((<usize>(Cin * Hp * Wp) * 4 + 15) & ~15);
   const V = dyp + ((<usize>(Cout * dyH * dyW) * 4 + 15) & ~15);
-  const D = V + (<usize>(16 * Cin * R * tw) << 2);
-  const gemmScratch = D + (<usize>(16 * Cout * R * tw) << 2);
+  const D = V + (<usize>xiFloats(Cin, R * tw) << 2);
+  const gemmScratch = D + (<usize>xiFloats(Cout, R * tw) << 2);
   let padded = -1;
   for (let gb = g0; gb < g1; gb += R) {
-    const rows = min(R, g1 - gb), T = rows * tw;
+    const rows = min(R, g1 - gb), T = rows * tw, Vs = xiStride(Cin, T), Ds = xiStride(Cout, T);
     for (let r = 0; r < rows; r++) {
       const g = gb + r, n = g / th, ty = g - n * th;
       if (padded != n) {
@@ -299,14 +318,14 @@ export function conv2d_winograd_filter(x: usize, dy: usize, M: usize, Cin: i32, 
         padShare(dy + (<usize>(n * Cout * OH * OW) << 2), Cout, OH, OW, 0, 0, PAD_ZEROS, dyH, dyW, dyp, g0, g1, n, th, 0);
         padded = n;
       }
-      inputRows(img, Cin, Hp, Wp, ty, tw, V, T, r);
+      inputRows(img, Cin, Hp, Wp, ty, tw, V, T, Vs, r);
       for (let o = 0; o < Cout; o++) {
-        dyRow(dyp + (<usize>((o * dyH + 2 * ty) * dyW) << 2), dyW, tw, D + (<usize>(o * T + r * tw) << 2), Cout * T);
+        dyRow(dyp + (<usize>((o * dyH + 2 * ty) * dyW) << 2), dyW, tw, D + (<usize>(o * T + r * tw) << 2), Ds);
       }
     }
     for (let xi = 0; xi < 16; xi++) {
       // M_ξ[o, c] (+)= Σ_t D_ξ[o, t]·V_ξ[c, t]: B[t, c] = V_ξ[c, t] (row stride 1, column stride T).
-      sgemm(Cout, Cin, T, D + (<usize>(xi * Cout * T) << 2), T, 1, V + (<usize>(xi * Cin * T) << 2), 1, T,
+      sgemm(Cout, Cin, T, D + (<usize>(xi * Ds) << 2), T, 1, V + (<usize>(xi * Vs) << 2), 1, T,
             M + (<usize>(xi * Cout * Cin) << 2), Cin, gb > g0 ? 1 : 0, gemmScratch);
     }
   }

@@ -72,7 +72,7 @@ export function winograd_pack_weights(w: usize, Cout: i32, Cin: i32, flipped: i3
  * Floats from one ξ's matrix [C × T] of a batch to the next's: C·T rounded up to a cache line, plus one more line
  * when that makes an even number of lines. The input and output transforms write (or read) all 16 matrices at once,
  * and with C·T·4 bytes a multiple of 4 KB (32×32 maps: T = 256 tiles) the 16 streams fell into the same L1 sets:
- * convolutions ran at 0.65–0.75 of their speed on 30² or 34² maps. An odd number of lines puts the 16 streams'
+ * such convolutions ran 1.5–2× slower than with this stride (bench/HISTORY.md). An odd number of lines puts the 16 streams'
  * starting points in 16 different sets, modulo 4 KB and modulo 64 KB alike.
  */
 // @ts-ignore: decorator

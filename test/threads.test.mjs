@@ -88,17 +88,22 @@ test('linear forward/backward with 2 and 3 threads equals 1 thread exactly (no c
   one.dispose();
 });
 
+/** Asserts that [start, count] runs are contiguous from 0, none empty, and cover n items. */
+function assertCovers(runs, n, what) {
+  let next = 0;
+  for (const [start, count] of runs) {
+    assert.is(start, next, `${what}: contiguous`);
+    assert.ok(count >= 1, `${what}: a run of ${count}`);
+    next += count;
+  }
+  assert.is(next, n, `${what}: all covered`);
+}
+
 test('queued chunks of whole batches shrink toward the end, cover every item once, and none is empty', () => {
   for (const [n, parts] of [[28, 8], [64, 8], [448, 8], [17, 8], [9, 4], [1000, 6]]) {
     const runs = taperedRange(n, parts);
     assert.is(runs.length, parts, `${n} items, ${parts} runs`);
-    let next = 0;
-    for (const [start, count] of runs) {
-      assert.is(start, next, `${n} items: contiguous`);
-      assert.ok(count >= 1, `${n} items: a run of ${count}`);
-      next += count;
-    }
-    assert.is(next, n, `${n} items: all covered`);
+    assertCovers(runs, n, `${n} items`);
     for (let k = 1; k < parts; k++) assert.ok(runs[k][1] <= runs[k - 1][1] + 1, `${n} items: run ${k} (${runs[k][1]}) not above run ${k - 1} (${runs[k - 1][1]})`);
     if (n >= 2 * parts) assert.ok(runs[0][1] > runs[parts - 1][1], `${n} items: the first run (${runs[0][1]}) above the last (${runs[parts - 1][1]})`);
   }
@@ -119,13 +124,7 @@ test('an op is queued as a whole number of chunks per thread, covering every ite
     if (!chunks) continue;
     assert.is(chunks.length % threads, 0, `${what}: ${chunks.length} chunks`);
     assert.ok(chunks.length >= 2 * threads && chunks.length <= perThread * threads, `${what}: ${chunks.length} chunks`);
-    let next = 0;
-    for (const [start, count] of chunks) {
-      assert.is(start, next, `${what}: contiguous`);
-      assert.ok(count >= 1, `${what}: a chunk of ${count}`);
-      next += count;
-    }
-    assert.is(next, n, `${what}: all covered`);
+    assertCovers(chunks, n, what);
   }
 });
 

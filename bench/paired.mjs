@@ -34,6 +34,7 @@ const ALL = [...HOST_CALIBRATIONS, ...WORKLOADS];
 const byId = (id) => ALL.find((w) => w.id === id);
 /** Threads of a variant name such as 'simd:2' (1 without a count). */
 const threadsOf = (variant) => Number(variant.split(':')[1] ?? 1);
+const backendOf = (variant) => variant.split(':')[0];
 // [workload timed first, workload timed second]: the same one on both configurations, or the --versus pairs.
 const runs = versus ? versus.map(([a, b]) => [byId(a), byId(b)])
   : ALL.filter((wl) => only?.includes(wl.id)).map((wl) => [wl, wl]);
@@ -43,7 +44,7 @@ for (const [wlA, wlB] of runs) {
   const prepared = [];
   try {
     for (const [adapter, wl, variant] of [[adapterA, wlA, variantA], [adapterB, wlB, variantB ?? variantA]]) {
-      const p = HOST_CALIBRATIONS.includes(wl) ? await prepareHostCalibration(wl, threadsOf(variant)) : await adapter.prepare(wl, makeData(wl));
+      const p = HOST_CALIBRATIONS.includes(wl) ? await prepareHostCalibration(wl, threadsOf(variant), backendOf(variant)) : await adapter.prepare(wl, makeData(wl));
       if (!p || p.na) throw new Error(p?.na ?? 'not supported');
       prepared.push(p);
       const t0 = performance.now();

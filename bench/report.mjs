@@ -7,7 +7,7 @@ import { compare, TOLERANCE } from './check.mjs';
 import { machineLine } from './machine.mjs';
 import { median, runCount } from './measure.mjs';
 import { tfjsSection, withoutTfjs } from './tfjs-report.mjs';
-import { HOST_ARITH, HOST_STREAM, HOST_CALIBRATIONS } from './host-arith.mjs';
+import { HOST_ARITH, HOST_STREAM, HOST_TRAIN, HOST_CALIBRATIONS } from './host-arith.mjs';
 
 const REFERENCE = ['plain-js', 'simdnn-simd'];
 const BASELINE = 'tfjs-wasm';
@@ -146,10 +146,21 @@ function goals(libs, byId, m, pairs) {
     (pairedGm != null ? `paired in one process ${convIds.map((id, i) => `${id} ${convPaired[i].toFixed(2)}×`).join(', ')} (geomean ${pairedGm.toFixed(2)}×); ` : '') +
     `between the separate processes ${convIds.map(fmtRatio).join(', ')}${sepGm != null ? ` (geomean ${sepGm.toFixed(2)}×)` : ''}`);
   const hostArith = pairedRatio(pairs, 'threads', HOST_ARITH.id), hostStream = pairedRatio(pairs, 'threads', HOST_STREAM.id);
-  if (hostArith != null || hostStream != null) {
+  const hostTrain = pairedRatio(pairs, 'threads', HOST_TRAIN.id);
+  if (hostArith != null || hostStream != null || hostTrain != null) {
     line(null, 'for reference, what the host gave 2 threads over 1 during those rounds (bench/host-arith.mjs): ' +
       [hostArith != null ? `register-only arithmetic ${hostArith.toFixed(2)}×` : null,
-       hostStream != null ? `reading memory beyond the caches ${hostStream.toFixed(2)}×` : null].filter(Boolean).join(', '));
+       hostStream != null ? `reading memory beyond the caches ${hostStream.toFixed(2)}×` : null,
+       hostTrain != null ? `independent 1-thread train steps shared out over 2 worker threads (no split, no shared data) ${hostTrain.toFixed(2)}×` : null,
+      ].filter(Boolean).join(', '));
+  }
+  const threadsPair = pairs.find((p) => p.key === 'threads');
+  const vcpus = [['before', threadsPair?.vcpuBefore], ['after', threadsPair?.vcpuAfter]].filter(([, v]) => v?.cpus.every((ms) => ms != null));
+  if (vcpus.length) {
+    // Two vCPUs that run the step in f and s ms (f ≤ s) give at most 1/f + 1/s steps per ms: 1 + f/s times the faster one.
+    line(null, 'the 1-thread train step pinned to each vCPU (bench/vcpu-speed.mjs under taskset, median of 3 runs each), ' +
+      vcpus.map(([when, v]) => `${when} those rounds: ${v.cpus.map((ms, i) => `vCPU${i} ${fmt(ms)} ms`).join(', ')} ` +
+        `(two such threads give at most ${(1 + Math.min(...v.cpus) / Math.max(...v.cpus)).toFixed(2)}× the faster one)`).join('; '));
   }
   for (const id of ['train', 'trainBN', 'resnet8.train']) {
     const r = threadRatio(id), pr = pairedRatio(pairs, 'threads', id), judged = pr ?? r;

@@ -12,8 +12,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import os from 'node:os';
 import { WORKLOADS } from './workloads.mjs';
 import { HOST_CALIBRATIONS } from './host-arith.mjs';
+import { median } from './measure.mjs';
 import { machine } from './machine.mjs';
 import { render } from './report.mjs';
 
@@ -163,6 +165,25 @@ const PAIRS = [
 const isCalibration = (id) => HOST_CALIBRATIONS.some((c) => c.id === id);
 const inRun = (id) => isCalibration(id) || workloads.some((w) => w.id === id);
 
+/**
+ * The 1-thread train step pinned to each vCPU in turn (bench/vcpu-speed.mjs under taskset), `rounds` times each,
+ * alternating: { cpus: [median ms per vCPU], ms: [[each run's ms] per vCPU] }, or null without taskset (not Linux).
+ */
+function vcpuSpeeds(rounds = 3) {
+  if (spawnSync('taskset', ['-c', '0', 'true']).status !== 0) return null;
+  const ms = Array.from({ length: os.cpus().length }, () => []);
+  for (let r = 0; r < rounds; r++) {
+    ms.forEach((runs, cpu) => {
+      const child = spawnSync('taskset', ['-c', String(cpu), process.execPath, path.join(here, 'vcpu-speed.mjs')], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+      const line = child.stdout?.split('\n').find((l) => l.startsWith('@@BENCH '));
+      runs.push(line ? JSON.parse(line.slice(8)).ms : null);
+    });
+  }
+  const cpus = ms.map((runs) => (runs.some((v) => v != null) ? median(runs.filter((v) => v != null)) : null));
+  console.log(`  vCPU speed (1-thread train step, pinned): ${cpus.map((v, i) => `vCPU${i} ${v?.toFixed(2) ?? '?'} ms`).join(', ')}`);
+  return { cpus, ms };
+}
+
 async function runPair(pair) {
   const args = pair.versus
     ? [pair.a, ...(quick ? ['--quick'] : []), '--versus', pair.versus.filter((v) => v.every(inRun)).map((v) => v.join(':')).join(',')]
@@ -222,7 +243,10 @@ const pairs = libs.some((l) => l.key === 'simdnn-simd')
   ? PAIRS.filter((p) => (p.versus ? p.versus.some((v) => v.every(inRun)) : p.ids.some((id) => !isCalibration(id) && inRun(id)))) : [];
 for (const pair of pairs) {
   console.log(`▶ paired: ${pair.key}`);
+  // The threads pair: each vCPU's own speed just before and after its rounds (they drift apart and back over minutes).
+  if (pair.key === 'threads') pair.vcpuBefore = vcpuSpeeds();
   await runPair(pair);
+  if (pair.key === 'threads') pair.vcpuAfter = vcpuSpeeds();
 }
 const totalS = (performance.now() - t0) / 1000;
 

@@ -17,9 +17,10 @@ export function machine() {
     v8: process.versions.v8,
     os: `${os.type()} ${os.release()}`,
   };
-  // The f32x4 peaks of one core measured on this machine kind (shared/notes/machine-facts.md):
-  // Zen 4 (AVX-512) ≈ 45 GFLOP/s mul+add, ≈ 57 relaxed_madd; Zen 3 ≈ 38 / 51.
-  m.peak = m.avx512f ? { simd: 45, relaxed: 57, core: 'Zen 4' } : { simd: 38, relaxed: 51, core: 'Zen 3' };
+  // The f32x4 peaks of one core measured on this machine kind (shared/notes/machine-facts.md), 12 independent chains:
+  // Zen 5 (cpu family 26) ≈ 45 GFLOP/s mul+add, ≈ 55 relaxed_madd; Zen 4 (AVX-512) ≈ 45 / 57; Zen 3 ≈ 38 / 51.
+  m.peak = family === '26' ? { simd: 45, relaxed: 55, core: 'Zen 5' }
+    : m.avx512f ? { simd: 45, relaxed: 57, core: 'Zen 4' } : { simd: 38, relaxed: 51, core: 'Zen 3' };
   return m;
 }
 

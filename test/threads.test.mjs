@@ -7,6 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { init } from 'simdnn';
 import { queueChunks, taperedRange } from '../dist/ops/parallel.js';
+import { claim, postQueue, queueViews } from '../dist/threads/queue.js';
+import { QUEUE_BYTES } from '../dist/threads/protocol.js';
 import { BACKEND, assertClose, checkNoLeak, disposeAll, rng, spyKernels } from './helpers.mjs';
 
 const backend = BACKEND === 'auto' ? 'simd' : BACKEND;
@@ -109,6 +111,25 @@ test('queued chunks of whole batches shrink toward the end, cover every item onc
   }
   // 1.5× the mean down to 0.5×: 448 items in 8 runs start at 81 (≈ 1.45 × 56) and end at 31 (≈ 0.55 × 56).
   assert.equal(taperedRange(448, 8).map(([, c]) => c), [81, 73, 67, 59, 53, 45, 39, 31]);
+});
+
+test('a thread claims its own queued chunks front to back, then takes the others\' from the back; each chunk once', () => {
+  const q = queueViews(new SharedArrayBuffer(QUEUE_BYTES), 0);
+  const job = (home) => ({ fnId: 0, args: [home], scratchArg: -1, home });
+  // Jobs listed out of home order: the entries are grouped by home, in list order within a home.
+  const order = postQueue(q, [job(0), job(1), job(0), job(1), job(0), job(1), job(1)], 2);
+  assert.equal(order, [0, 2, 4, 1, 3, 5, 6]);
+  const taken = [];
+  const take = (home) => { const entry = claim(q, home); taken.push(entry < 0 ? -1 : order[entry]); };
+  take(1); take(0); take(0); take(0);     // each its own first: job 1, then jobs 0, 2, 4
+  take(0);                                // home 0 has none left: the back of home 1 (job 6)
+  take(5);                                // a thread without a home only takes others' (the back: job 5)
+  take(1); take(1); take(0);              // home 1's last (job 3), then nothing for anyone
+  assert.equal(taken, [1, 0, 2, 4, 6, 5, 3, -1, -1]);
+  // A queue posted with fewer homes than threads: every job goes to a home that exists.
+  const one = postQueue(q, [job(0), job(3), job(1)], 1);
+  assert.equal(one, [0, 1, 2]);
+  assert.equal([claim(q, 1), claim(q, 0), claim(q, 0), claim(q, 0), claim(q, 1)], [2, 0, 1, -1, -1]);
 });
 
 test('an op is queued as a whole number of chunks per thread, covering every item once', () => {

@@ -2,7 +2,7 @@
 import type { Engine } from '../engine.js';
 import type { Job } from '../threads/pool.js';
 import { QUEUE_ENTRIES } from '../threads/protocol.js';
-import type { QueuedJob } from '../threads/queue.js';
+import { homeCount, type QueuedJob } from '../threads/queue.js';
 
 /**
  * FLOP-equivalents per element for memory-bound ops (activations, pooling, batch norm) when deciding whether
@@ -55,7 +55,11 @@ export function queueChunks(e: Engine, n: number, flops: number, grain = 1, perT
   // a ragged last chunk, such as 9 + 9 + 9 + 1 tile rows, and the thread that claims two big ones finishes last; tapered
   // runs of items would cut the kernel's batches smaller: S3's 5, 5, 4, 4, 3, 3, 2, 2 tile rows ran 0.8× as fast).
   if (units < 2 * chunks) return splitRange(n, chunks);
-  return taperedRange(units, chunks).map(([u0, count]) => [u0 * grain, Math.min(n, (u0 + count) * grain) - u0 * grain]);
+  // Tapered within each home thread's run of items (queuedJobs), where its claims start; the ends, small, get taken last.
+  const homes = homeCount(e.threads);
+  const runs = chunks % homes !== 0 ? taperedRange(units, chunks)
+    : splitRange(units, homes).flatMap(([h0, count]) => taperedRange(count, chunks / homes).map(([u0, c]): [number, number] => [h0 + u0, c]));
+  return runs.map(([u0, count]) => [u0 * grain, Math.min(n, (u0 + count) * grain) - u0 * grain]);
 }
 
 /**
@@ -119,7 +123,7 @@ export type MakeJob = (start: number, count: number, part: number, scratch: numb
 export function runParts(e: Engine, s: Parts | null, what: string, scratchBytes: number, make: MakeJob): void {
   const parts = s?.parts ?? [[0, 0]];
   if (s?.queued) {
-    e.parallelChunks(queuedJobs(parts, scratchBytes, make, what), scratchBytes, what);
+    e.parallelChunks(queuedJobs(e, parts, scratchBytes, make, what), scratchBytes, what);
   } else {
     e.parallel(parts.map(([start, count], p) => make(start, count, p, scratchBytes > 0 ? e.scratch(scratchBytes, what, p) : 0)));
   }
@@ -153,7 +157,7 @@ export function runTogether(e: Engine, what: string, plans: Plan[]): void {
   const chunks: { job: QueuedJob; cost: number }[] = [];
   for (const p of plans) {
     const parts = p.parts?.parts ?? [[0, 0]];
-    queuedJobs(parts, p.scratchBytes, p.make, what).forEach((job, k) => {
+    queuedJobs(e, parts, p.scratchBytes, p.make, what).forEach((job, k) => {
       chunks.push({ job, cost: p.parts ? p.flops * parts[k][1] / Math.max(1, p.items) : p.flops });
     });
   }
@@ -162,12 +166,15 @@ export function runTogether(e: Engine, what: string, plans: Plan[]): void {
 }
 
 /** The parts as queue chunks, each taking the scratch block of the thread that runs it (if scratchBytes > 0). */
-function queuedJobs(parts: [number, number][], scratchBytes: number, make: MakeJob, what: string): QueuedJob[] {
+function queuedJobs(e: Engine, parts: [number, number][], scratchBytes: number, make: MakeJob, what: string): QueuedJob[] {
+  const homes = homeCount(e.threads);
   return parts.map(([start, count], p) => {
     // NaN marks the scratch argument (each thread puts in its own): no real kernel argument is NaN.
     const job = make(start, count, p, scratchBytes > 0 ? NaN : 0);
     const scratchArg = scratchBytes > 0 ? job.args.findIndex((a) => Number.isNaN(a)) : -1;
     if (scratchBytes > 0 && scratchArg < 0) throw new Error(`${what}: internal error: a split job does not take its scratch block`);
-    return { fn: job.fn, args: job.args, scratchArg };
+    // Part p of an op's parts, in item order, is homed on thread ⌊p·homes/parts⌋: the same runs of items on the same
+    // thread op after op (queue.ts).
+    return { fn: job.fn, args: job.args, scratchArg, home: Math.floor(p * homes / parts.length) };
   });
 }

@@ -17,7 +17,7 @@
 
 import { SLOT_BYTES, SLOT_INTS, REQ, DONE, FN, NARGS, FAILED, MSG_LEN, DEAD, ARGS_BYTE, MAX_ARGS, MSG_BYTE, MAX_MSG,
          STOP, QUEUE, QUEUE_BYTES } from './protocol.js';
-import { claim, postQueue, queueViews, withScratch, type QueueViews, type QueuedJob } from './queue.js';
+import { claim, homeCount, postQueue, queueViews, withScratch, type QueueViews, type QueuedJob } from './queue.js';
 import { spawnWorker, type WorkerHandle } from './spawn.js';
 
 /** One kernel call: an export of the wasm module and its numeric arguments. */
@@ -149,23 +149,24 @@ export class WorkerPool {
   }
 
   /**
-   * Runs the jobs (chunks of one or more independent ops, in list order as threads free up) on the calling thread and
-   * the live workers, each thread claiming the next unclaimed chunk until none is left; returns when all are done,
-   * rethrowing the first error. A chunk's scratch argument (scratchArg, −1: none) is replaced by the running thread's
+   * Runs the jobs (chunks of one or more independent ops) on the calling thread and the live workers, each thread
+   * claiming its own chunks (QueuedJob.home) in list order, then others' from the back, until none is left; returns
+   * when all are done, rethrowing the first error. A chunk's scratch argument (scratchArg, −1: none) is replaced by the running thread's
    * scratch block: scratches[0] for the calling thread, scratches[1 + i] for worker i (0 when none is needed).
    */
   runQueue(jobs: QueuedJob[], scratches: number[], local: (job: Job) => void): void {
     if (this.disposed) throw new Error('simdnn: the worker pool was disposed');
-    postQueue(this.queue, jobs.map((j) => ({ fnId: this.ids.get(j.fn) ?? -1, args: j.args, scratchArg: j.scratchArg })));
+    const order = postQueue(this.queue, jobs.map((j) => ({ fnId: this.ids.get(j.fn) ?? -1, args: j.args, scratchArg: j.scratchArg, home: j.home })),
+                            homeCount(this.slots.length + 1));
     const posted: number[] = [];
     this.slots.forEach((slot, i) => {
       if (!slot.worker) return;
-      this.post(slot, { fn: 'queue', args: [scratches[1 + i] ?? 0] }, QUEUE);
+      this.post(slot, { fn: 'queue', args: [scratches[1 + i] ?? 0, 1 + i] }, QUEUE);
       posted.push(i);
     });
     let firstError: unknown = null;
-    for (let i = claim(this.queue); i >= 0; i = claim(this.queue)) {
-      try { local(withScratch(jobs[i], scratches[0] ?? 0)); } catch (e) { firstError ??= e; }
+    for (let e = claim(this.queue, 0); e >= 0; e = claim(this.queue, 0)) {
+      try { local(withScratch(jobs[order[e]], scratches[0] ?? 0)); } catch (e) { firstError ??= e; }
     }
     for (const i of posted) {
       const err = this.wait(i, jobs[0].fn);

@@ -21,7 +21,8 @@ export const DEAD = 6;
 export const STOP = -1;
 /**
  * FN value of a queue job: take entries of the shared job queue (after the slots) until none is left, putting
- * this worker's scratch block (the job's first argument) into each entry's scratch argument.
+ * this worker's scratch block (the job's first argument) into each entry's scratch argument; the second argument is
+ * the worker's home (queue.ts claim).
  */
 export const QUEUE = -2;
 export const ARGS_BYTE = 64;
@@ -44,12 +45,17 @@ export interface WorkerInit {
 }
 
 // The job queue, after the slots: a header of Int32 fields, then QUEUE_ENTRIES entries of one job each (Int32 fn,
-// argument count and scratch argument, then float64 arguments). Threads claim entries with Atomics.add on NEXT.
-/** Int32 index in the queue header: the next entry to claim. */
-export const NEXT = 0;
+// argument count and scratch argument, then float64 arguments). Entries are grouped by home thread (queue.ts): home h
+// owns entries [front, back) of its cursor, packed as back << 16 | front in one Int32, alone on its cache line.
 /** Int32 index in the queue header: how many entries are posted. */
-export const COUNT = 1;
-export const QUEUE_HEADER_BYTES = 64;
+export const COUNT = 0;
+/** Int32 index in the queue header: how many homes the posted entries are grouped into. */
+export const HOMES = 1;
+/** Homes with a cursor; threads beyond these only take other threads' entries. */
+export const MAX_HOMES = 16;
+/** Int32 index in the queue header of home h's cursor (16 Int32 = 64 bytes apart: one cache line each). */
+export const cursorAt = (h: number) => 16 * (h + 1);
+export const QUEUE_HEADER_BYTES = 64 * (MAX_HOMES + 1);
 /** Bytes before an entry's float64 arguments: Int32 fn id, argument count, scratch argument (−1: none), padding. */
 export const ENTRY_HEAD_BYTES = 16;
 export const ENTRY_BYTES = ENTRY_HEAD_BYTES + 8 * MAX_ARGS;

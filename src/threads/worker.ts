@@ -58,7 +58,7 @@ function onStart(init: WorkerInit): void {
     seen = req;
     try {
       if (ints[FN] === QUEUE) {
-        drain(queue, kernels, args[0], call);
+        drain(queue, kernels, args[0], args[1], call);
       } else {
         const fn = kernels[ints[FN]];
         if (!fn) throw new Error(`no kernel #${ints[FN]} in this build`);

@@ -8,7 +8,7 @@ export { maxpool2d_forward, maxpool2d_backward, avgpool2d_forward, avgpool2d_bac
          global_avgpool_forward, global_avgpool_backward } from './pool';
 export { adaptive_avgpool2d_forward, adaptive_avgpool2d_backward, adaptive_maxpool2d_forward } from './adaptive-pool';
 export { local2d_forward, local2d_backward_filter, local2d_backward_data } from './local';
-export { batchnorm_stats, batchnorm_eval_stats, batchnorm_forward, batchnorm_backward, rownorm_forward, rownorm_backward } from './norm';
+export { batchnorm_train_forward, batchnorm_eval_stats, batchnorm_forward, batchnorm_backward, rownorm_forward, rownorm_backward } from './norm';
 export { relu_forward, relu_backward, leaky_relu_forward, leaky_relu_backward, sigmoid_forward,
          sigmoid_backward, tanh_forward, tanh_backward, elu_forward, elu_backward, softplus_forward, exp_forward } from './activation';
 export { softmax_xent, softmax_forward } from './loss';

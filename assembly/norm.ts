@@ -70,11 +70,14 @@ function combine(dy: usize, x: usize, dst: usize, n: i32, a: f32, b: f32, c: f32
 // ---------------------------------------------------------------------------------------------- batch norm
 
 /**
- * Training statistics of x [N, C, HW]: mean[c], invStd[c] = 1/√(biased var + eps); when runMean ≠ 0,
- * running stats move by momentum toward the batch mean and the unbiased variance (var·M/(M−1)).
+ * Training forward over x [N, C, HW], channel by channel: the batch statistics mean[c], invStd[c] =
+ * 1/√(biased var + eps), then y = (x − mean[c])·invStd[c]·γ[c] + β[c] while the channel's N·HW values are still in
+ * the core's cache (one pass of the whole tensor through memory, not two). When runMean ≠ 0, the running stats move
+ * by momentum toward the batch mean and the unbiased variance (var·M/(M−1)).
  */
-export function batchnorm_stats(x: usize, N: i32, C: i32, HW: i32, eps: f32, momentum: f32,
-                                mean: usize, invStd: usize, runMean: usize, runVar: usize, c0: i32, c1: i32): void {
+export function batchnorm_train_forward(x: usize, y: usize, N: i32, C: i32, HW: i32, eps: f32, momentum: f32,
+                                        gamma: usize, beta: usize, mean: usize, invStd: usize, runMean: usize, runVar: usize,
+                                        c0: i32, c1: i32): void {
   const M = N * HW;
   for (let c = c0; c < c1; c++) {
     let s: f64 = 0;
@@ -83,14 +86,20 @@ export function batchnorm_stats(x: usize, N: i32, C: i32, HW: i32, eps: f32, mom
     let q: f64 = 0;
     for (let n = 0; n < N; n++) q += <f64>sumSqDev(x + (<usize>((n * C + c) * HW) << 2), HW, m);
     const v = q / <f64>M;
+    const inv = <f32>(1.0 / Math.sqrt(v + <f64>eps));
     store<f32>(at(mean, c), m);
-    store<f32>(at(invStd, c), <f32>(1.0 / Math.sqrt(v + <f64>eps)));
-    if (runMean) {
-      const unbiased = M > 1 ? v * <f64>M / <f64>(M - 1) : v;
-      store<f32>(at(runMean, c), (1 - momentum) * load<f32>(at(runMean, c)) + momentum * m);
-      store<f32>(at(runVar, c), <f32>((1 - <f64>momentum) * <f64>load<f32>(at(runVar, c)) + <f64>momentum * unbiased));
-    }
+    store<f32>(at(invStd, c), inv);
+    if (runMean) moveRunning(runMean, runVar, c, momentum, m, v, M);
+    normalizeChannel(x, y, N, C, HW, gamma, beta, c, m, inv);
   }
+}
+
+/** Running stats of channel c move by momentum toward the batch mean m and the unbiased variance v·M/(M−1). */
+@inline
+function moveRunning(runMean: usize, runVar: usize, c: i32, momentum: f32, m: f32, v: f64, M: i32): void {
+  const unbiased = M > 1 ? v * <f64>M / <f64>(M - 1) : v;
+  store<f32>(at(runMean, c), (1 - momentum) * load<f32>(at(runMean, c)) + momentum * m);
+  store<f32>(at(runVar, c), <f32>((1 - <f64>momentum) * <f64>load<f32>(at(runVar, c)) + <f64>momentum * unbiased));
 }
 
 /** Eval-mode statistics: mean = running mean, invStd = 1/√(running var + eps). */
@@ -101,16 +110,20 @@ export function batchnorm_eval_stats(runMean: usize, runVar: usize, C: i32, eps:
   }
 }
 
-/** y = (x − mean[c])·invStd[c]·γ[c] + β[c] over x [N, C, HW] (γ = 0: 1, β = 0: 0). */
+/** y = (x − mean[c])·invStd[c]·γ[c] + β[c] over x [N, C, HW] (γ = 0: 1, β = 0: 0), given the statistics. */
 export function batchnorm_forward(x: usize, y: usize, N: i32, C: i32, HW: i32,
                                   gamma: usize, beta: usize, mean: usize, invStd: usize, c0: i32, c1: i32): void {
-  for (let c = c0; c < c1; c++) {
-    const scale = load<f32>(at(invStd, c)) * (gamma ? load<f32>(at(gamma, c)) : <f32>1);
-    const shift = (beta ? load<f32>(at(beta, c)) : <f32>0) - load<f32>(at(mean, c)) * scale;
-    for (let n = 0; n < N; n++) {
-      const off = <usize>((n * C + c) * HW) << 2;
-      scaleShift(x + off, y + off, HW, scale, shift);
-    }
+  for (let c = c0; c < c1; c++) normalizeChannel(x, y, N, C, HW, gamma, beta, c, load<f32>(at(mean, c)), load<f32>(at(invStd, c)));
+}
+
+/** Channel c of batchnorm_forward, with its mean m and inverse deviation inv. */
+@inline
+function normalizeChannel(x: usize, y: usize, N: i32, C: i32, HW: i32, gamma: usize, beta: usize, c: i32, m: f32, inv: f32): void {
+  const scale = inv * (gamma ? load<f32>(at(gamma, c)) : <f32>1);
+  const shift = (beta ? load<f32>(at(beta, c)) : <f32>0) - m * scale;
+  for (let n = 0; n < N; n++) {
+    const off = <usize>((n * C + c) * HW) << 2;
+    scaleShift(x + off, y + off, HW, scale, shift);
   }
 }
 

@@ -2,7 +2,7 @@
 import type { Engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
 import { checkOptional, checkShape, checkTensor, fail, finite, options, posInt, shapeStr } from './check.js';
-import { runSplit, splitParts, MEMORY_BOUND_WEIGHT } from './parallel.js';
+import { runParts, runSplit, shareOut, splitParts, MEMORY_BOUND_WEIGHT } from './parallel.js';
 
 export interface BatchNormOptions {
   training?: boolean;
@@ -65,17 +65,26 @@ export function batchNorm2d(e: Engine, x: Tensor, gamma: Tensor | null, beta: Te
   const mean = e.empty([C], 'float32', op);
   const invStd = e.empty([C], 'float32', op);
   if (training) {
+    // Statistics and normalisation in one pass over each channel; threads take runs of channels.
     runSplit(e, C, MEMORY_BOUND_WEIGHT * x.size, op, 0, (c0, n) => ({
-      fn: 'batchnorm_stats',
-      args: [x.offset, N, C, HW, epsilon, momentum, mean.offset, invStd.offset, ptr(runningMean), ptr(runningVar), c0, c0 + n],
+      fn: 'batchnorm_train_forward',
+      args: [x.offset, y.offset, N, C, HW, epsilon, momentum, ptr(gamma), ptr(beta), mean.offset, invStd.offset,
+             ptr(runningMean), ptr(runningVar), c0, c0 + n],
     }));
-    if (runningMean) { runningMean.version++; runningVar!.version++; }
   } else {
     e.kernels.batchnorm_eval_stats(runningMean!.offset, runningVar!.offset, C, epsilon, mean.offset, invStd.offset);
+    // A pure stream: threads take runs of images where there are enough (the contiguous parts of x and y the ops
+    // around split the same way; two threads streaming interleaved channel rows contend), else runs of channels.
+    const byImages = shareOut(e, N, MEMORY_BOUND_WEIGHT * x.size);
+    const image = 4 * C * HW;
+    const normalize = (n0: number, count: number, c0: number, c1: number) => ({
+      fn: 'batchnorm_forward',
+      args: [x.offset + n0 * image, y.offset + n0 * image, count, C, HW, ptr(gamma), ptr(beta), mean.offset, invStd.offset, c0, c1],
+    });
+    if (byImages.parts.length > 1) runParts(e, byImages, op, 0, (n0, count) => normalize(n0, count, 0, C));
+    else runSplit(e, C, MEMORY_BOUND_WEIGHT * x.size, op, 0, (c0, n) => normalize(0, N, c0, c0 + n));
   }
-  runSplit(e, C, MEMORY_BOUND_WEIGHT * x.size, op, 0, (c0, n) => ({
-    fn: 'batchnorm_forward', args: [x.offset, y.offset, N, C, HW, ptr(gamma), ptr(beta), mean.offset, invStd.offset, c0, c0 + n],
-  }));
+  if (training && runningMean) { runningMean.version++; runningVar!.version++; }
   return { y, mean, invStd };
 }
 

@@ -38,8 +38,8 @@ export interface Kernels {
                      PH: number, PW: number, OH: number, OW: number, countIncludePad: number, divisorOverride: number): void;
   global_avgpool_forward(x: Ptr, y: Ptr, P: number, HW: number): void;
   global_avgpool_backward(dy: Ptr, dx: Ptr, P: number, HW: number): void;
-  batchnorm_stats(x: Ptr, N: number, C: number, HW: number, eps: number, momentum: number,
-                  mean: Ptr, invStd: Ptr, runMean: Ptr, runVar: Ptr, c0: number, c1: number): void;
+  batchnorm_train_forward(x: Ptr, y: Ptr, N: number, C: number, HW: number, eps: number, momentum: number, gamma: Ptr, beta: Ptr,
+                          mean: Ptr, invStd: Ptr, runMean: Ptr, runVar: Ptr, c0: number, c1: number): void;
   batchnorm_eval_stats(runMean: Ptr, runVar: Ptr, C: number, eps: number, mean: Ptr, invStd: Ptr): void;
   batchnorm_forward(x: Ptr, y: Ptr, N: number, C: number, HW: number, gamma: Ptr, beta: Ptr, mean: Ptr, invStd: Ptr, c0: number, c1: number): void;
   batchnorm_backward(dy: Ptr, x: Ptr, gamma: Ptr, mean: Ptr, invStd: Ptr, dx: Ptr, dgamma: Ptr, dbeta: Ptr,
